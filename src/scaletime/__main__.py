@@ -1,0 +1,3 @@
+from scaletime.cli import main
+
+main()

@@ -1,0 +1,23 @@
+"""The ``scaletime`` command line. Each command group lives in its own module and registers
+its commands on the one Typer app (see docs/cli.md)."""
+
+from __future__ import annotations
+
+import typer
+
+from scaletime.cli import analyze_cmd, data_cmd, fit_cmd, sweep_cmd, theory_cmd
+
+app = typer.Typer(
+    name="scaletime",
+    help="Scaling sweeps, scale-time equivalence and unified scaling laws for neural networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (data_cmd, sweep_cmd, theory_cmd, analyze_cmd, fit_cmd):
+    _module.register(app)
+
+
+def main() -> None:
+    app()
