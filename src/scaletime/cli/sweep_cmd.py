@@ -1,9 +1,134 @@
-"""Command group (filled in by its owner)."""
+"""``scaletime run | status | export | demo``: sweeps and their results."""
 
 from __future__ import annotations
 
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from scaletime.errors import ScaletimeError
+
+console = Console(stderr=True)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def config_path(name: str) -> Path:
+    """Path of a spec shipped in ``scaletime/configs`` (also ``configs/`` at the repo root)."""
+    ref = resources.files("scaletime") / "configs" / f"{name}.toml"
+    return Path(str(ref))
+
+
+def _fail(err: Exception) -> None:
+    console.print(f"[red]error:[/] {err}")
+    raise typer.Exit(2)
+
+
+def run(
+    spec_file: Path = typer.Argument(..., help="Sweep spec (TOML); see docs/user-guide.md."),
+    out: Path = typer.Option(..., "--out", "-o", help="Sweep folder (created; resumed if it exists)."),
+    device: str = typer.Option(None, help="Override the spec's device: auto, cpu or cuda."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Run a sweep, or resume it: finished runs are never retrained."""
+    from scaletime.sweep.executor import LocalExecutor, run_sweep
+    from scaletime.sweep.spec import load_spec
+
+    try:
+        spec = load_spec(spec_file)
+        if device is not None and device not in ("auto", "cpu", "cuda"):
+            raise ScaletimeError(f"--device must be auto, cpu or cuda, got {device!r}")
+        outcome = run_sweep(
+            spec, out, executor=LocalExecutor(device), console=console, show_progress=progress
+        )
+    except ScaletimeError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: re-run the same command to resume.")
+        raise typer.Exit(130) from None
+    console.print(
+        f"done: {outcome.trained} runs trained, {outcome.skipped} skipped (already finished), "
+        f"{outcome.diverged} diverged, {outcome.wall_time:.1f} s. Results: {out / 'results.sqlite'}"
+    )
+
+
+def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
+    """Show a sweep's progress: runs done, diverged and pending."""
+    from scaletime.sweep.store import ResultStore
+
+    try:
+        store = ResultStore(folder)
+    except ScaletimeError as err:
+        _fail(err)
+    with store:
+        spec = store.spec()
+        p = store.progress()
+        rows = store.conn.execute(
+            "SELECT width, status, COUNT(*) FROM runs GROUP BY width, status ORDER BY width"
+        ).fetchall()
+    table = Table(title=f"sweep {spec.name if spec else '?'} ({folder})")
+    for col in ("runs", "done", "diverged", "pending", "measurements"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(p[c]) for c in ("runs", "done", "diverged", "pending", "measurements")))
+    Console().print(table)
+    by_width = Table(title="runs by width")
+    by_width.add_column("width", justify="right")
+    by_width.add_column("status")
+    by_width.add_column("runs", justify="right")
+    for w, s, n in rows:
+        by_width.add_row(str(w), s, str(n))
+    Console().print(by_width)
+    if p["pending"]:
+        Console().print(f"{p['pending']} runs pending: re-run `scaletime run SPEC --out {folder}`.")
+
+
+def export(
+    folder: Path = typer.Argument(..., help="Sweep folder."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    fmt: ExportFormat = typer.Option(None, "--format", "-f", help="csv or parquet (default: from suffix)."),
+) -> None:
+    """Export the tidy table (one row per run × checkpoint, every spec field a column)."""
+    from scaletime.sweep.export import export_table
+
+    try:
+        df = export_table(folder, output, fmt.value if fmt else None)
+    except ScaletimeError as err:
+        _fail(err)
+    console.print(f"wrote {len(df)} rows × {df.shape[1]} columns to {output}")
+
+
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the demo sweep."),
+    device: str = typer.Option(None, help="auto, cpu or cuda."),
+) -> None:
+    """Fetch MNIST, run the default sweep (configs/demo.toml) end to end, and analyse it."""
+    from scaletime.data import fetch
+    from scaletime.sweep.executor import LocalExecutor, run_sweep
+    from scaletime.sweep.spec import load_spec
+
+    try:
+        spec = load_spec(config_path("demo"))
+        fetch(spec.data.dataset)
+        outcome = run_sweep(spec, out, executor=LocalExecutor(device), console=console)
+    except ScaletimeError as err:
+        _fail(err)
+    console.print(f"sweep finished in {outcome.wall_time:.1f} s → {out / 'results.sqlite'}")
+    table = out / "results.csv"
+    from scaletime.sweep.export import export_table
+
+    export_table(out, table)
+    print(f"Results: {out.resolve()} (database results.sqlite, tidy table results.csv)")
 
 
 def register(app: typer.Typer) -> None:
-    """Register this group's commands on ``app``."""
+    app.command("run")(run)
+    app.command("status")(status)
+    app.command("export")(export)
+    app.command("demo")(demo)

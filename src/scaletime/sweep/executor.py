@@ -1,0 +1,166 @@
+"""Running a sweep: plan, skip what is finished, train the rest unit by unit, store everything.
+
+The driver (:func:`run_sweep`) is the only writer of the results database. Work units are
+executed by an *executor*; the local one trains them in this process, streaming each checkpoint to
+the driver, which commits it in one transaction. A unit is a pure function of (spec, unit):
+:func:`execute_unit` is what a remote executor (Ray, ``docs/distributed.md``) calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from scaletime.data import Dataset, load_dataset
+from scaletime.engine import Measurement, train_members
+from scaletime.models import param_count
+from scaletime.sweep.plan import Run, WorkUnit, plan_runs, plan_units, train_config
+from scaletime.sweep.spec import SweepSpec
+from scaletime.sweep.store import ResultStore
+
+CheckpointSink = Callable[[WorkUnit, list[Measurement]], None]
+
+
+class Executor(Protocol):
+    """Runs work units and reports each checkpoint's rows to ``sink`` (called in the driver)."""
+
+    def run(self, spec: SweepSpec, units: Sequence[WorkUnit], sink: CheckpointSink) -> None: ...
+
+
+def load_sweep_dataset(spec: SweepSpec) -> Dataset:
+    return load_dataset(spec.data.dataset, **spec.data.options)
+
+
+def execute_unit(
+    spec: SweepSpec,
+    unit: WorkUnit,
+    *,
+    dataset: Dataset | None = None,
+    device: str | None = None,
+    on_checkpoint: Callable[[list[Measurement]], None] | None = None,
+) -> list[Measurement]:
+    """Train one work unit: a pure function of (spec, unit) → measurements."""
+    ds = dataset if dataset is not None else load_sweep_dataset(spec)
+    return train_members(
+        ds, [r.member() for r in unit.runs], train_config(spec, device), on_checkpoint=on_checkpoint
+    )
+
+
+@dataclass
+class LocalExecutor:
+    """Trains units one after another in this process (the engine uses every core)."""
+
+    device: str | None = None
+
+    def run(self, spec: SweepSpec, units: Sequence[WorkUnit], sink: CheckpointSink) -> None:
+        if not units:
+            return
+        ds = load_sweep_dataset(spec)
+        for unit in units:
+            execute_unit(
+                spec, unit, dataset=ds, device=self.device,
+                on_checkpoint=lambda rows, u=unit: sink(u, rows),
+            )
+
+
+def parameter_counts(spec: SweepSpec, runs: Sequence[Run], ds: Dataset) -> dict[str, int]:
+    shape = tuple(ds.x_train.shape[1:])
+    by_width = {
+        w: param_count(spec.model.arch, w, spec.model.resolved_depth, shape, ds.num_classes)
+        for w in spec.model.widths
+    }
+    return {r.key: by_width[r.width] for r in runs}
+
+
+@dataclass
+class SweepOutcome:
+    folder: Path
+    trained: int
+    skipped: int
+    diverged: int
+    wall_time: float
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> SweepOutcome:
+    """Run (or resume) ``spec`` into the folder ``out``.
+
+    Finished runs are skipped; measurements of runs an earlier attempt left unfinished are deleted
+    and those runs trained again, so an interrupted sweep resumes without losing or duplicating work.
+    """
+    console = console or Console(stderr=True)
+    executor = executor or LocalExecutor()
+    t0 = time.perf_counter()
+    with ResultStore(out, create=True) as store:
+        store.attach_spec(spec)
+        runs = plan_runs(spec)
+        ds = load_sweep_dataset(spec)
+        store.register_runs(runs, parameter_counts(spec, runs, ds))
+        dropped = store.reset_unfinished()
+        if dropped:
+            console.print(f"resuming: discarded {dropped} measurements of unfinished runs")
+        finished = store.finished_keys()
+        todo = [r for r in runs if r.key not in finished]
+        units = plan_units(spec, todo)
+        console.print(
+            f"sweep [bold]{spec.name}[/] → {Path(out)}: {len(runs)} runs, "
+            f"{len(runs) - len(todo)} already finished, {len(todo)} to train in {len(units)} units"
+        )
+        last_epoch = spec.train.epochs
+        seen_epoch: dict[str, float] = {}
+        diverged = 0
+
+        with _progress(console, show_progress) as progress:
+            task = progress.add_task("training", total=len(units) * last_epoch)
+
+            def sink(unit: WorkUnit, rows: list[Measurement]) -> None:
+                nonlocal diverged
+                if unit.key not in seen_epoch:
+                    store.mark_started(r.key for r in unit.runs)
+                    seen_epoch[unit.key] = 0.0
+                epoch = max((m.epoch for m in rows), default=seen_epoch[unit.key])
+                final = [m.key for m in rows if not m.diverged and m.epoch >= last_epoch]
+                store.write_checkpoint(rows, finished=final)
+                diverged += sum(m.diverged for m in rows)
+                progress.advance(task, max(0.0, epoch - seen_epoch[unit.key]))
+                seen_epoch[unit.key] = epoch
+
+            executor.run(spec, units, sink)
+        # A unit whose members all diverged early never reaches the last epoch: its runs are diverged.
+        left = set(r.key for r in todo) - store.finished_keys()
+        if left:
+            raise RuntimeError(f"runs ended without a final checkpoint: {sorted(left)[:5]}")
+    return SweepOutcome(Path(out), len(todo), len(runs) - len(todo), diverged, time.perf_counter() - t0)
+
+
+def _progress(console: Console, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )

@@ -1,0 +1,195 @@
+"""The sweep specification: one TOML file, validated by pydantic.
+
+A spec names a dataset, a model family, the grid (widths × data sizes × label-noise rates × seeds
+× learning rates), the optimiser and the training budget. Every default is visible here with a
+comment; ``docs/user-guide.md`` shows a full example. An invalid spec is refused with the field,
+the bad value and what is allowed (:class:`SpecError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from scaletime.errors import ScaletimeError
+
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "mnist1d", "svhn", "digits", "teacher")
+PAPER_WIDTHS = (1, 2, 5, 10, 20, 50, 100)
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NoiseRate = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+
+
+class SpecError(ScaletimeError):
+    """A sweep spec that cannot be used; the message names every bad field."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Section):
+    dataset: Literal[DATASETS] = "mnist"  # type: ignore[valid-type]
+    sizes: list[PositiveInt] = [10_000]  # training examples per run (balanced, nested subsets)
+    label_noise: list[NoiseRate] = [0.0]  # symmetric label-noise rates applied within the subset
+    data_seed: int = 0  # seeds the subsets and the label noise (shared by every run)
+    test_size: PositiveInt | None = None  # balanced test subset for evaluation (None = full test set)
+    options: dict[str, Any] = {}  # dataset options (e.g. the teacher task's dim, spectrum)
+
+    @field_validator("sizes", "label_noise")
+    @classmethod
+    def _non_empty_unique(cls, v: list[Any]) -> list[Any]:
+        if not v:
+            raise ValueError("must list at least one value")
+        if len(set(v)) != len(v):
+            raise ValueError(f"values must be unique, got {v}")
+        return sorted(v)
+
+
+class ModelSpec(_Section):
+    arch: Literal["mlp", "cnn"] = "mlp"
+    depth: PositiveInt | None = None  # hidden layers (mlp, default 2) / conv blocks (cnn, default 4)
+    widths: list[PositiveInt] = list(PAPER_WIDTHS)  # the paper's widths
+
+    @field_validator("widths")
+    @classmethod
+    def _widths(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("must list at least one width")
+        if len(set(v)) != len(v):
+            raise ValueError(f"widths must be unique, got {v}")
+        return sorted(v)
+
+    @property
+    def resolved_depth(self) -> int:
+        return self.depth if self.depth is not None else (2 if self.arch == "mlp" else 4)
+
+
+class TrainSpec(_Section):
+    optimizer: Literal["sgd", "gd", "adam"] = "sgd"  # gd = full-batch gradient descent
+    lr: list[PositiveFloat] = [0.05]  # base learning rates (one run per value)
+    lr_rule: Literal["fixed", "inverse_width"] = "fixed"  # inverse_width: lr·ref_width/width (μP-like)
+    lr_ref_width: PositiveInt = 1  # the width at which inverse_width uses the base lr
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # sgd only
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0
+    batch_size: PositiveInt = 128  # ignored by gd
+    loss: Literal["mse", "ce"] = "mse"  # mse on one-hot targets (the paper) or cross-entropy
+    epochs: PositiveFloat = 20.0  # training budget, in passes over each run's own training set
+    checkpoints: Annotated[int, Field(ge=2, le=1000)] = 24  # log-spaced evaluation points
+    first_checkpoint: PositiveFloat = 0.02  # epoch of the first log-spaced evaluation
+    eval_at_init: bool = True  # also evaluate at epoch 0
+
+    @field_validator("lr")
+    @classmethod
+    def _lrs(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("must list at least one learning rate")
+        if len(set(v)) != len(v):
+            raise ValueError(f"learning rates must be unique, got {v}")
+        return sorted(v)
+
+    @model_validator(mode="after")
+    def _first_before_last(self) -> TrainSpec:
+        if self.first_checkpoint >= self.epochs:
+            raise ValueError(
+                f"first_checkpoint ({self.first_checkpoint}) must be smaller than epochs ({self.epochs})"
+            )
+        return self
+
+    def eval_epochs(self) -> tuple[float, ...]:
+        """Log-spaced checkpoints from ``first_checkpoint`` to ``epochs`` (plus 0 if requested)."""
+        pts = np.geomspace(self.first_checkpoint, self.epochs, self.checkpoints)
+        pts = [float(f"{x:.6g}") for x in pts[:-1]] + [float(self.epochs)]
+        return ((0.0,) if self.eval_at_init else ()) + tuple(pts)
+
+
+class ExecutionSpec(_Section):
+    """How to run, not what: excluded from the spec hash, so it may change between resumes."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    unit_max_members: PositiveInt = 32  # at most this many runs trained together in one work unit
+
+
+class SweepSpec(_Section):
+    name: str = "sweep"
+    seeds: list[int] = [0, 1]  # initialisation + mini-batch order
+    data: DataSpec = DataSpec()
+    model: ModelSpec = ModelSpec()
+    train: TrainSpec = TrainSpec()
+    execution: ExecutionSpec = ExecutionSpec()
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("must list at least one seed")
+        if len(set(v)) != len(v):
+            raise ValueError(f"seeds must be unique, got {v}")
+        return sorted(v)
+
+    # -- identity ------------------------------------------------------------------------------
+    def science_dict(self) -> dict[str, Any]:
+        """Everything that determines the measurements (the execution section excluded)."""
+        return self.model_dump(mode="json", exclude={"execution"})
+
+    def spec_hash(self) -> str:
+        """sha256 of the canonical JSON of :meth:`science_dict` (first 16 hex digits)."""
+        canon = json.dumps(self.science_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canon.encode()).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2)
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid sweep spec {source}:"]
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+            parent = _section_for(e["loc"][:-1])
+            if parent is not None:
+                msg += f"; allowed fields: {', '.join(parent.model_fields)}"
+        got = e.get("input")
+        got_txt = "" if e["type"] in ("missing",) or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  - {field}: {msg}{got_txt}")
+    return "\n".join(lines)
+
+
+def _section_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = SweepSpec
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def parse_spec(data: dict[str, Any], source: str = "") -> SweepSpec:
+    """Validate a spec given as a dict; raise :class:`SpecError` naming each bad field."""
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(_format_validation_error(err, source)) from None
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a TOML spec file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path} is not valid TOML: {err}") from None
+    return parse_spec(data, source=str(path))
