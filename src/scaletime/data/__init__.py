@@ -10,6 +10,7 @@ from scaletime.data.dataset import Dataset, DatasetInfo, array_sha256
 from scaletime.data.registry import (
     DATASET_NAMES,
     cache_path,
+    canonical_name,
     data_dir,
     fetch,
     list_datasets,
@@ -34,6 +35,7 @@ __all__ = [
     "array_sha256",
     "balanced_subset",
     "cache_path",
+    "canonical_name",
     "data_dir",
     "fetch",
     "list_datasets",
