@@ -71,7 +71,10 @@ class LocalExecutor:
         ds = load_sweep_dataset(spec)
         for unit in units:
             execute_unit(
-                spec, unit, dataset=ds, device=self.device,
+                spec,
+                unit,
+                dataset=ds,
+                device=self.device,
                 on_checkpoint=lambda rows, u=unit: sink(u, rows),
             )
 
@@ -149,7 +152,9 @@ def run_sweep(
         left = set(r.key for r in todo) - store.finished_keys()
         if left:
             raise RuntimeError(f"runs ended without a final checkpoint: {sorted(left)[:5]}")
-    return SweepOutcome(Path(out), len(todo), len(runs) - len(todo), diverged, time.perf_counter() - t0)
+    return SweepOutcome(
+        Path(out), len(todo), len(runs) - len(todo), diverged, time.perf_counter() - t0
+    )
 
 
 def _progress(console: Console, enabled: bool) -> Progress:

@@ -15,12 +15,28 @@ from scaletime.errors import ScaletimeError
 from scaletime.sweep.store import ResultStore
 
 RUN_COLUMNS = [
-    "run_id", "run_key", "width", "n_params", "scale_p", "data_size", "label_noise", "seed",
-    "base_lr", "lr", "status",
+    "run_id",
+    "run_key",
+    "width",
+    "n_params",
+    "scale_p",
+    "data_size",
+    "label_noise",
+    "seed",
+    "base_lr",
+    "lr",
+    "status",
 ]
 MEASUREMENT_COLUMNS = [
-    "epoch", "step", "examples_seen", "train_loss", "test_loss", "train_error", "test_error",
-    "wall_time", "diverged",
+    "epoch",
+    "step",
+    "examples_seen",
+    "train_loss",
+    "test_loss",
+    "train_error",
+    "test_error",
+    "wall_time",
+    "diverged",
 ]
 
 
@@ -44,7 +60,7 @@ def spec_columns(store: ResultStore) -> dict[str, Any]:
     d = spec.science_dict()
     cols = {"sweep": d.pop("name"), **_flatten(d)}
     cols["depth"] = spec.model.resolved_depth
-    return cols
+    return {k: (float("nan") if v is None else v) for k, v in cols.items()}  # None → NaN (CSV-safe)
 
 
 def load_table(folder: str | Path) -> pd.DataFrame:

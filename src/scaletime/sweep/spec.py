@@ -40,7 +40,7 @@ class DataSpec(_Section):
     sizes: list[PositiveInt] = [10_000]  # training examples per run (balanced, nested subsets)
     label_noise: list[NoiseRate] = [0.0]  # symmetric label-noise rates applied within the subset
     data_seed: int = 0  # seeds the subsets and the label noise (shared by every run)
-    test_size: PositiveInt | None = None  # balanced test subset for evaluation (None = full test set)
+    test_size: PositiveInt | None = None  # balanced test subset (None = the full test set)
     options: dict[str, Any] = {}  # dataset options (e.g. the teacher task's dim, spectrum)
 
     @field_validator("sizes", "label_noise")
@@ -55,7 +55,7 @@ class DataSpec(_Section):
 
 class ModelSpec(_Section):
     arch: Literal["mlp", "cnn"] = "mlp"
-    depth: PositiveInt | None = None  # hidden layers (mlp, default 2) / conv blocks (cnn, default 4)
+    depth: PositiveInt | None = None  # hidden layers (mlp: 2) / conv blocks (cnn: 4)
     widths: list[PositiveInt] = list(PAPER_WIDTHS)  # the paper's widths
 
     @field_validator("widths")
@@ -75,7 +75,7 @@ class ModelSpec(_Section):
 class TrainSpec(_Section):
     optimizer: Literal["sgd", "gd", "adam"] = "sgd"  # gd = full-batch gradient descent
     lr: list[PositiveFloat] = [0.05]  # base learning rates (one run per value)
-    lr_rule: Literal["fixed", "inverse_width"] = "fixed"  # inverse_width: lr·ref_width/width (μP-like)
+    lr_rule: Literal["fixed", "inverse_width"] = "fixed"  # inverse_width: lr·ref/width (μP)
     lr_ref_width: PositiveInt = 1  # the width at which inverse_width uses the base lr
     momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # sgd only
     weight_decay: Annotated[float, Field(ge=0.0)] = 0.0

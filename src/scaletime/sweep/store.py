@@ -145,8 +145,15 @@ class ResultStore:
                 " label_noise, seed, base_lr, lr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        r.key, r.width, n_params[r.key], n_params[r.key] ** (1 / 3),
-                        r.data_size, r.label_noise, r.seed, r.base_lr, r.lr,
+                        r.key,
+                        r.width,
+                        n_params[r.key],
+                        n_params[r.key] ** (1 / 3),
+                        r.data_size,
+                        r.label_noise,
+                        r.seed,
+                        r.base_lr,
+                        r.lr,
                     )
                     for r in runs
                 ],
@@ -188,9 +195,16 @@ class ResultStore:
                 "INSERT INTO measurements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        ids[m.key], m.epoch, m.step, m.examples_seen, _finite(m.train_loss),
-                        _finite(m.test_loss), _finite(m.train_error), _finite(m.test_error),
-                        m.wall_time, int(m.diverged),
+                        ids[m.key],
+                        m.epoch,
+                        m.step,
+                        m.examples_seen,
+                        _finite(m.train_loss),
+                        _finite(m.test_loss),
+                        _finite(m.train_error),
+                        _finite(m.test_error),
+                        m.wall_time,
+                        int(m.diverged),
                     )
                     for m in rows
                 ],
@@ -208,7 +222,9 @@ class ResultStore:
 
     # -- reading ----------------------------------------------------------------------------------
     def progress(self) -> dict[str, Any]:
-        counts = dict(self.conn.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
+        counts = dict(
+            self.conn.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
+        )
         n_meas = self.conn.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
         t = self.conn.execute(
             "SELECT MIN(started_at), MAX(finished_at) FROM runs WHERE started_at IS NOT NULL"

@@ -1,0 +1,87 @@
+"""A self-contained HTML page: images inlined as base64 PNG, tables as HTML, no external asset.
+
+The page is assembled from :class:`Section` objects; it only lays out what the analysis computed
+and the figures drew (``scaletime.report.figures``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from scaletime import __version__
+
+CSS = """
+body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 0 auto;
+       max-width: 1100px; padding: 1.5rem; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
+     border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: .85rem; color: #444; margin-top: .3rem; }
+table { border-collapse: collapse; font-size: .82rem; margin: .6rem 0; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: right; }
+th { background: #f5f5f7; } td:first-child, th:first-child { text-align: left; }
+.meta { color: #666; font-size: .85rem; } .verdict-holds { color: #1a7f37; font-weight: 600; }
+.verdict-partly { color: #9a6700; font-weight: 600; } .verdict-fails { color: #cf222e; font-weight: 600; }
+nav a { margin-right: .8rem; font-size: .85rem; }
+"""
+
+
+@dataclass
+class Figure:
+    png: bytes
+    caption: str
+    alt: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    text: str = ""
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    html: str = ""  # pre-rendered trusted fragment (e.g. the claims table)
+
+    @property
+    def anchor(self) -> str:
+        return "".join(ch if ch.isalnum() else "-" for ch in self.title.lower()).strip("-")
+
+
+def _figure(f: Figure) -> str:
+    data = base64.b64encode(f.png).decode()
+    alt = html.escape(f.alt or f.caption[:80])
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+        f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
+    )
+
+
+def _table(caption: str, df: pd.DataFrame) -> str:
+    body = df.to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}", na_rep="–")
+    return f"<p class='meta'>{html.escape(caption)}</p>{body}" if caption else body
+
+
+def render(title: str, subtitle: str, sections: list[Section]) -> str:
+    """The whole page as one string."""
+    nav = " ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='meta'>{html.escape(subtitle)} · scaletime {__version__} · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p><nav>{nav}</nav>",
+    ]
+    for s in sections:
+        parts.append(f'<section id="{s.anchor}"><h2>{html.escape(s.title)}</h2>')
+        if s.text:
+            parts.append(f"<p>{html.escape(s.text)}</p>")
+        parts.append(s.html)
+        parts.extend(_table(c, t) for c, t in s.tables)
+        parts.extend(_figure(f) for f in s.figures)
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
