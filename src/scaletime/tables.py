@@ -1,0 +1,437 @@
+"""Reading tidy tables of measured curves and mapping their columns onto analysis roles.
+
+The tidy table (docs/architecture.md, "Tidy table") has one row per run × checkpoint. Analysis
+and fitting accept *any* table whose columns can be mapped onto the roles below; this module
+turns such a table into one canonical frame, refusing a missing or ill-typed column by name.
+
+========  ========================  ===========================================================
+role      default column            meaning
+========  ========================  ===========================================================
+size      ``n_params``              model size N (parameters), or a width with ``size_rule``
+time      ``epoch``                 training time (epochs, steps or examples seen)
+metric    ``test_error``            the measured quantity (test error or loss), lower is better
+seed      ``seed`` if present       seed of the run (repeats of one configuration)
+data      ``data_size`` if present  number of training examples
+noise     ``label_noise`` if present  label-noise rate
+run       ``run_id`` if present     identifier of one trained network (else built from roles)
+width     ``width`` if present      width of the network (for the width scale)
+diverged  ``diverged`` if present   rows flagged true are dropped
+========  ========================  ===========================================================
+
+Curves are analysed separately per *setting*: the combination of the setting columns present
+(``dataset``, ``arch``, ``optimizer``, ``lr_rule``, ``data_size``, ``label_noise``, ...). See
+docs/scale-time.md ("Input").
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaletime.errors import ScaletimeError
+
+__all__ = [
+    "DEFAULT_SETTING_COLUMNS",
+    "ColumnMapping",
+    "ResolvedTable",
+    "TableError",
+    "parse_size_rule",
+    "read_table",
+    "read_tables",
+    "resolve",
+]
+
+#: Columns of the tidy table that, when present, define a *setting* (curves of one setting are
+#: compared with each other; different settings are analysed separately).
+DEFAULT_SETTING_COLUMNS: tuple[str, ...] = (
+    "source",
+    "sweep",
+    "dataset",
+    "arch",
+    "depth",
+    "optimizer",
+    "loss",
+    "batch_size",
+    "lr_rule",
+    "base_lr",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "data_size",
+    "label_noise",
+)
+
+# role -> column used when the role is left unset and the column exists
+_AUTO_ROLE_COLUMNS: dict[str, str] = {
+    "seed": "seed",
+    "data": "data_size",
+    "noise": "label_noise",
+    "run": "run_id",
+    "width": "width",
+    "diverged": "diverged",
+}
+_NUMERIC_ROLES = ("size", "time", "metric", "seed", "data", "noise", "width")
+
+
+class TableError(ScaletimeError, ValueError):
+    """A table cannot be read, or its columns do not fit the requested mapping."""
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Read a tidy table from a CSV or Parquet file, or from a sweep folder.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        ``*.csv``, ``*.parquet`` / ``*.pq``, a sweep folder holding ``results.sqlite`` (read
+        with :func:`scaletime.sweep.export.load_table`), or a DataFrame (returned as a copy).
+
+    Returns
+    -------
+    DataFrame
+        One row per run × checkpoint, columns as in the file.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    path = Path(source)
+    if not path.exists():
+        raise TableError(f"table source {str(path)!r} does not exist")
+    if path.is_dir():
+        if not (path / "results.sqlite").exists():
+            raise TableError(
+                f"folder {str(path)!r} is not a sweep folder: it has no results.sqlite "
+                "(give a sweep folder, a .csv or a .parquet file)"
+            )
+        from scaletime.sweep.export import load_table  # lazy: sweep is a heavier layer
+
+        return load_table(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise TableError(
+        f"cannot read {str(path)!r}: unknown extension {suffix!r} "
+        "(allowed: .csv, .parquet, .pq, or a sweep folder)"
+    )
+
+
+def read_tables(sources: Sequence[str | Path | pd.DataFrame]) -> pd.DataFrame:
+    """Read several tables (:func:`read_table`) into one.
+
+    With more than one source, a ``source`` column (the file or folder name, or ``table<i>``
+    for a DataFrame) keeps them apart: it is a setting column, and run identifiers are prefixed
+    with it so that runs of different sweeps never merge.
+    """
+    if len(sources) == 0:
+        raise TableError("no table source given")
+    if len(sources) == 1:
+        return read_table(sources[0])
+    names = [
+        f"table{i}" if isinstance(source, pd.DataFrame) else Path(source).stem
+        for i, source in enumerate(sources)
+    ]
+    if len(set(names)) != len(names):
+        raise TableError(f"table sources must have distinct names, got {names}")
+    frames = []
+    for name, source in zip(names, sources, strict=True):
+        frame = read_table(source)
+        frame.insert(0, "source", name)
+        if "run_id" in frame:
+            frame["run_id"] = name + ":" + frame["run_id"].astype(str)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# parameter-count rules
+
+_BINARY_OPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+
+def parse_size_rule(expression: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Turn a parameter-count rule in the width ``w`` into a function, e.g. ``"w**2 + 794*w + 10"``.
+
+    Only numbers, the name ``w``, parentheses, unary minus and ``+ - * / **`` are allowed (the
+    expression is evaluated on a restricted syntax tree, never with ``eval``).
+    """
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise TableError(
+            f"size_rule {expression!r} is not a valid expression in w: {exc.msg}"
+        ) from exc
+
+    def evaluate(node: ast.AST, w: np.ndarray) -> Any:
+        if isinstance(node, ast.Expression):
+            return evaluate(node.body, w)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id == "w":
+            return w
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
+            return _BINARY_OPS[type(node.op)](evaluate(node.left, w), evaluate(node.right, w))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -evaluate(node.operand, w)
+        raise TableError(
+            f"size_rule {expression!r}: {ast.dump(node)[:40]} is not allowed "
+            "(only numbers, w, parentheses and + - * / **)"
+        )
+
+    def rule(width: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(
+            evaluate(tree, np.asarray(width, dtype=float)), np.shape(width)
+        ).astype(float)
+
+    rule(np.ones(1))  # validate once, so a bad rule fails when parsed
+    return rule
+
+
+# --------------------------------------------------------------------------------------------
+# column mapping
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column of a table plays which role (see the module docstring).
+
+    Required roles (``size``, ``time``, ``metric``) default to the tidy-table names. Optional
+    roles left as ``None`` use their tidy-table column when it exists; naming a column
+    explicitly makes it required. ``group_by=None`` uses every column of
+    :data:`DEFAULT_SETTING_COLUMNS` that is present (``lr`` handled as described in
+    :func:`resolve`); an explicit tuple (possibly empty) is used as given.
+    ``size_rule`` (an expression in ``w``, see :func:`parse_size_rule`) declares the ``size``
+    column a width and computes N from it.
+    """
+
+    size: str = "n_params"
+    time: str = "epoch"
+    metric: str = "test_error"
+    seed: str | None = None
+    data: str | None = None
+    noise: str | None = None
+    run: str | None = None
+    width: str | None = None
+    diverged: str | None = None
+    group_by: tuple[str, ...] | None = None
+    size_rule: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping as plain JSON-ready values."""
+        return {
+            name: (list(value) if isinstance(value, tuple) else value)
+            for name, value in self.__dict__.items()
+        }
+
+
+@dataclass
+class ResolvedTable:
+    """A table in canonical form: one row per run × checkpoint, role columns renamed.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Columns ``run, size, time, metric`` always; ``seed, data, noise, width`` when mapped;
+        then the setting columns under their own names. Sorted by setting, run, time.
+    roles : dict
+        role → source column it was read from (only the roles present).
+    setting_columns : tuple of str
+        The columns that define a setting (curves are compared within one setting).
+    n_dropped_diverged, n_dropped_missing : int
+        Rows dropped because flagged diverged, or because the metric or time is missing.
+    """
+
+    frame: pd.DataFrame
+    roles: dict[str, str]
+    setting_columns: tuple[str, ...]
+    n_dropped_diverged: int = 0
+    n_dropped_missing: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def settings(self) -> Iterator[tuple[dict[str, Any], pd.DataFrame]]:
+        """Yield ``(setting, rows)`` for each setting, the setting as ``{column: value}``."""
+        if not self.setting_columns:
+            yield {}, self.frame
+            return
+        columns = list(self.setting_columns)
+        for key, rows in self.frame.groupby(columns, sort=True, dropna=False):
+            values = key if isinstance(key, tuple) else (key,)
+            setting = {c: _plain(v) for c, v in zip(columns, values, strict=True)}
+            yield setting, rows
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalar → Python scalar (JSON-friendly)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _require_columns(df: pd.DataFrame, wanted: dict[str, str]) -> None:
+    """Raise one error naming every ``role → column`` of ``wanted`` absent from ``df``."""
+    missing = [f"{column!r} (role '{role}')" for role, column in wanted.items() if column not in df]
+    if missing:
+        available = ", ".join(map(str, df.columns))
+        raise TableError(
+            f"column {' and '.join(missing)} not in the table; available columns: {available}"
+        )
+
+
+def _require_numeric(df: pd.DataFrame, column: str, role: str) -> None:
+    series = df[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return
+    bad = series[pd.to_numeric(series, errors="coerce").isna() & series.notna()]
+    example = f"; e.g. {bad.iloc[0]!r}" if len(bad) else ""
+    raise TableError(
+        f"column {column!r} (role '{role}') must be numeric, found dtype {series.dtype}{example}"
+    )
+
+
+def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedTable:
+    """Map ``df``'s columns onto the analysis roles, check them, and drop unusable rows.
+
+    Rows flagged ``diverged`` and rows whose time or metric is missing are dropped (counted).
+    With ``group_by=None``, the settings are the columns of :data:`DEFAULT_SETTING_COLUMNS`
+    present in ``df``. ``lr`` is skipped when ``base_lr`` is there; otherwise it is a setting
+    only if every model size sees the same learning rates. If it depends on the size (an
+    lr ∝ 1/width rule), it is dropped, or, with several rates per size, replaced by the rate's
+    rank within its size (column ``lr_rank``).
+
+    Raises
+    ------
+    TableError
+        A mapped column is missing (the message lists the available columns), a numeric role is
+        not numeric, a size is not positive, or the table is empty after dropping rows.
+    """
+    mapping = mapping or ColumnMapping()
+    roles: dict[str, str] = {role: getattr(mapping, role) for role in ("size", "time", "metric")}
+    for role, default in _AUTO_ROLE_COLUMNS.items():
+        column = getattr(mapping, role)
+        if column is not None:
+            roles[role] = column
+        elif default in df.columns:
+            roles[role] = default
+    group_by = {f"group_by[{i}]": c for i, c in enumerate(mapping.group_by or ())}
+    _require_columns(df, {**roles, **group_by})
+    if mapping.size_rule is not None:
+        if mapping.width is not None and mapping.width != mapping.size:
+            raise TableError(
+                f"size_rule is given, so column {mapping.size!r} is the width; "
+                f"width={mapping.width!r} conflicts with it"
+            )
+        roles["width"] = roles["size"]
+    for role in _NUMERIC_ROLES:
+        if role in roles:
+            _require_numeric(df, roles[role], role)
+
+    work = df
+    n_diverged = 0
+    if "diverged" in roles:
+        flag = df[roles["diverged"]].fillna(False).astype(bool).to_numpy()
+        n_diverged = int(flag.sum())
+        work = df.loc[~flag]
+    missing = work[roles["time"]].isna() | work[roles["metric"]].isna()
+    n_missing = int(missing.sum())
+    work = work.loc[~missing].reset_index(drop=True)  # a unique index to align role columns on
+    if work.empty:
+        raise TableError(
+            f"the table has no usable rows ({n_diverged} diverged, {n_missing} with a missing "
+            f"{roles['time']!r} or {roles['metric']!r})"
+        )
+
+    out = pd.DataFrame(index=work.index)
+    for role in ("size", "time", "metric", "seed", "data", "noise", "width"):
+        if role in roles:
+            out[role] = work[roles[role]].astype(float)
+    if mapping.size_rule is not None:
+        out["size"] = parse_size_rule(mapping.size_rule)(out["width"].to_numpy())
+    if out["size"].isna().any() or (out["size"] <= 0).any():
+        raise TableError(f"column {roles['size']!r} (role 'size') must be positive and not missing")
+
+    if mapping.group_by is not None:
+        settings, notes = work[list(mapping.group_by)], []
+    else:
+        settings, notes = _auto_settings(work, out["size"], roles)
+    setting_columns = tuple(settings.columns)
+    out = out.join(settings)
+
+    if "run" in roles:
+        out["run"] = work[roles["run"]].astype(str)
+    else:
+        keys = [c for c in ("size", "seed", "data", "noise", *setting_columns) if c in out.columns]
+        out["run"] = out[keys].astype(str).agg("|".join, axis=1)
+        notes.append("no run column: runs identified by " + ", ".join(keys))
+
+    ordered = ["run", *[c for c in out.columns if c != "run"]]
+    frame = out[ordered].sort_values([*setting_columns, "run", "time"], kind="stable")
+    return ResolvedTable(
+        frame=frame.reset_index(drop=True),
+        roles=roles,
+        setting_columns=setting_columns,
+        n_dropped_diverged=n_diverged,
+        n_dropped_missing=n_missing,
+        notes=notes,
+    )
+
+
+def _auto_settings(
+    work: pd.DataFrame, size: pd.Series, roles: dict[str, str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The setting columns of :data:`DEFAULT_SETTING_COLUMNS` present, with ``lr`` handled as
+    described in :func:`resolve`; returns them and notes on what was done with ``lr``."""
+    role_columns = {
+        roles[r] for r in ("size", "time", "metric", "seed", "run", "width") if r in roles
+    }
+    columns = [c for c in DEFAULT_SETTING_COLUMNS if c in work.columns and c not in role_columns]
+    if "base_lr" in columns:  # the spec's learning rate; lr itself may follow a size rule
+        columns = [c for c in columns if c != "lr"]
+    settings = work[columns].copy()
+    if "lr" not in settings:
+        return settings, []
+    others = [c for c in columns if c != "lr"]
+    keyed = settings.assign(size=size)
+    kind = _lr_kind(keyed, others)
+    if kind == "setting":
+        return settings, []
+    lr = settings.pop("lr")
+    if kind == "size_tied":
+        return settings, ["lr depends on the model size: not used as a setting"]
+    settings["lr_rank"] = _lr_rank(lr, keyed, others)
+    return settings, ["lr depends on the model size: settings use its rank within a size"]
+
+
+def _lr_kind(frame: pd.DataFrame, other_settings: list[str]) -> str:
+    """``"setting"`` if every size sees the same learning rates; otherwise lr is tied to the
+    size, with one rate per size (``"size_tied"``) or several (``"size_tied_ranked"``)."""
+    groups = frame.groupby(other_settings, dropna=False) if other_settings else [((), frame)]
+    kind = "setting"
+    for _, rows in groups:
+        per_size = rows.groupby("size")["lr"].apply(lambda s: tuple(sorted(s.unique())))
+        if per_size.nunique() > 1:
+            kind = "size_tied_ranked" if per_size.map(len).max() > 1 else "size_tied"
+            if kind == "size_tied_ranked":
+                break
+    return kind
+
+
+def _lr_rank(lr: pd.Series, frame: pd.DataFrame, other_settings: list[str]) -> pd.Series:
+    """Rank (0 = smallest) of each row's learning rate among those used for its size."""
+    keys = [*other_settings, "size"]
+    with_lr = frame[keys].assign(lr=lr.to_numpy())
+    return with_lr.groupby(keys, dropna=False)["lr"].rank(method="dense").astype(int) - 1
