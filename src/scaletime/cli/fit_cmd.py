@@ -1,9 +1,321 @@
-"""Command group (filled in by its owner)."""
+"""``scaletime fit``, ``predict`` and ``evaluate``: scaling-law fits, predictions with intervals,
+and the held-out comparison of every law (docs/fitting.md, docs/cli-fit.md)."""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scaletime.errors import ScaletimeError
+
+console = Console()
+err_console = Console(stderr=True)
+
+_LOSSES = ("huber", "mse", "mae")
+_UNITS = ("run", "seed", "point")
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, int | float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _fail(err: Exception) -> typer.Exit:
+    err_console.print(f"[red]error:[/] {err}")
+    return typer.Exit(2)
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def _split_list(text: str | None, option: str) -> list[str] | None:
+    if text is None:
+        return None
+    items = [part.strip() for part in text.split(",") if part.strip()]
+    if not items:
+        raise typer.BadParameter("give at least one name", param_hint=option)
+    return items
+
+
+def _load(source: str, size, time, data, noise, metric, seed_column, run, group_by, where, derive):
+    from scaletime.fitting.table import load_fit_table
+
+    return load_fit_table(
+        source, size=size, time=time, data=data, noise=noise, metric=metric, seed=seed_column,
+        run=run, group_by=_split_list(group_by, "--group-by"), where=where, derive=derive or (),
+    )
+
+
+# ------------------------------------------------------------------------------------ fit
+
+
+def _params_table(est) -> Table:
+    conf = round(100 * est.confidence)
+    table = Table(title=f"{est.law_.name}: {est.law_.equation}")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    table.add_column(f"{conf}% interval", justify="right")
+    table.add_column("meaning")
+    for row in est.summary().itertuples():
+        interval = (
+            "–" if not (math.isfinite(row.low) and math.isfinite(row.high))
+            else f"[{_fmt(row.low)}, {_fmt(row.high)}]"
+        )
+        table.add_row(row.parameter, _fmt(row.value), interval, row.meaning)
+    return table
+
+
+def fit(
+    table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
+    law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
+    size: str | None = typer.Option(None, help="Model-size column [n_params]."),
+    time: str | None = typer.Option(None, help="Training-time column [epoch]."),
+    data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
+    noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
+    metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
+    seed_column: str | None = typer.Option(None, "--seed-column", help="Seed column [seed]."),
+    run: str | None = typer.Option(None, help="Run-identifier column [run_id]."),
+    group_by: str | None = typer.Option(None, help="Setting columns, comma-separated."),
+    where: str | None = typer.Option(None, help="Row filter, e.g. \"arch == 'mlp'\"."),
+    derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
+    loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
+    delta: float = typer.Option(1e-3, help="Huber threshold (log units)."),
+    starts: int = typer.Option(8, help="Local optimisations (multi-start)."),
+    random_starts: bool = typer.Option(False, help="Random starts instead of the best of a grid."),
+    bootstrap: int = typer.Option(200, help="Bootstrap resamples (0: none; 4000 as Epoch)."),
+    bootstrap_by: str = typer.Option("run", help="Bootstrap unit: run, seed or point."),
+    confidence: float = typer.Option(0.9, help="Interval level."),
+    breaks: int = typer.Option(1, help="Breaks of the bnsl law."),
+    random_state: int = typer.Option(0, help="Seed of the start grid and the bootstrap."),
+    jobs: int = typer.Option(1, help="Worker processes for the bootstrap."),
+) -> None:
+    """Fit a scaling law to a table and save it as JSON (with bootstrap intervals)."""
+    from scaletime.fitting.estimator import ScalingLawRegressor
+    from scaletime.fitting.table import single_setting
+
+    _check_choice(loss, _LOSSES, "--loss")
+    _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
+    try:
+        fit_table = single_setting(
+            _load(table, size, time, data, noise, metric, seed_column, run, group_by, where,
+                  derive)
+        )
+        options = {"n_breaks": breaks} if law in ("bnsl", "bnsl2") and breaks != 1 else None
+        law_name = "bnsl" if options else law
+        est = ScalingLawRegressor(
+            law_name, law_options=options, loss=loss, delta=delta, n_starts=starts,
+            start="random" if random_starts else "grid", n_bootstrap=bootstrap,
+            confidence=confidence, random_state=random_state, n_jobs=jobs,
+        )
+        groups = fit_table.groups(bootstrap_by)
+        with Progress(
+            TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=err_console, transient=True, disable=bootstrap == 0,
+        ) as progress:
+            task = progress.add_task("bootstrap", total=bootstrap)
+            est.fit(fit_table.frame, groups=groups,
+                    progress=lambda k: progress.advance(task, k))
+        est.metadata_ = {
+            "source": str(table), "columns": fit_table.columns, "where": where,
+            "derive": list(derive or []), "bootstrap_by": bootstrap_by, "notes": fit_table.notes,
+        }
+        est.to_json(out)
+    except (ScaletimeError, ValueError) as err:
+        raise _fail(err) from None
+    console.print(_params_table(est))
+    console.print(
+        f"loss {est.loss_:.4g} · log R² {est.train_score_:.4f} · {est.n_points_} points "
+        f"({est.n_dropped_} dropped with time ≤ 0) · bootstrap over {est.n_groups_} "
+        f"{bootstrap_by}s · {est.n_at_optimum_}/{len(est.starts_)} starts at the optimum"
+    )
+    for note in fit_table.notes:
+        console.print(f"note: {note}")
+    console.print(f"wrote {out}")
+
+
+# -------------------------------------------------------------------------------- predict
+
+
+def predict(
+    fit_file: Path = typer.Argument(..., help="A fit written by `scaletime fit`."),
+    size: list[float] = typer.Option(None, help="Model size(s)."),
+    time: list[float] = typer.Option(None, help="Training time(s)."),
+    data: list[float] = typer.Option(None, help="Data size(s)."),
+    noise: list[float] = typer.Option(None, help="Label-noise rate(s) [0]."),
+    confidence: float | None = typer.Option(None, help="Interval level [the fit's]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Predict with a saved fit, with the law's interval and a new run's interval."""
+    import numpy as np
+
+    from scaletime.fitting.estimator import load_fit
+
+    try:
+        est = load_fit(fit_file)
+        given = {"size": size, "time": time, "data": data, "noise": noise}
+        missing = [r for r in est.law_.roles if not given[r] and r != "noise"]
+        if missing:
+            raise typer.BadParameter(
+                f"law {est.law_.name!r} needs {', '.join('--' + r for r in missing)}",
+                param_hint="inputs",
+            )
+        columns = {r: np.asarray(given[r] or [0.0], dtype=float) for r in est.law_.roles}
+        lengths = {len(v) for v in columns.values()} - {1}
+        if len(lengths) > 1:
+            raise typer.BadParameter(
+                "repeat each input once, or the same number of times as the others",
+                param_hint="inputs",
+            )
+        n = lengths.pop() if lengths else 1
+        inputs = {r: np.broadcast_to(v, (n,)).copy() for r, v in columns.items()}
+        frame = est.predict_frame(inputs, confidence)
+    except (ScaletimeError, ValueError) as err:
+        if isinstance(err, typer.BadParameter):
+            raise
+        raise _fail(err) from None
+    if as_json:
+        console.print_json(json.dumps(frame.to_dict(orient="records")))
+        return
+    conf = round(100 * (confidence or est.confidence))
+    table = Table(title=f"{est.law_.name} predictions ({conf}% intervals)")
+    for col in frame.columns:
+        table.add_column(col, justify="right")
+    for record in frame.itertuples(index=False):
+        table.add_row(*(_fmt(v) for v in record))
+    console.print(table)
+    for role, (lo, hi) in est.input_ranges_.items():
+        values = frame[role].to_numpy()
+        if ((values < lo) | (values > hi)).any():
+            console.print(f"note: {role} outside the fitted range [{lo:.4g}, {hi:.4g}] "
+                          "(extrapolation)")
+
+
+# ------------------------------------------------------------------------------- evaluate
+
+
+def _results_table(result, title: str, setting_cols: list[str]) -> Table:
+    table = Table(title=title)
+    for col in [*setting_cols, "law", "roles", "RMSLE", "MdARE", "fit pts", "held-out pts",
+                "curves", "s", "note"]:
+        table.add_column(col, justify="left" if col in ("law", "roles", "note") else "right")
+    for row in result.to_dict(orient="records"):
+        ok = row["status"] == "ok"
+        table.add_row(
+            *[str(row[c]) for c in setting_cols],
+            f"[bold]{row['law']}[/]" if row["law"] == "unified" else row["law"],
+            row["roles"],
+            _fmt(row["rmsle"]) if ok else row["status"],
+            _fmt(row["mdare"]) if ok else "–",
+            str(row["n_train"]) if ok else "–",
+            str(row["n_test"]) if ok else "–",
+            str(row["n_curves"]) if ok else "–",
+            f"{row['seconds']:.1f}",
+            row["note"],
+        )
+    return table
+
+
+def evaluate(
+    table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
+    holdout: str = typer.Option("size", help="Axis held out: size, time or data."),
+    fraction: float = typer.Option(0.25, help="Share of the axis' distinct values held out."),
+    cut: float | None = typer.Option(None, help="Hold out values above this (overrides --fraction)."),
+    split_column: str | None = typer.Option(
+        None, help="Column marking fitted rows (1/true) and held-out rows (0/false) instead."),
+    laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
+    size: str | None = typer.Option(None, help="Model-size column [n_params]."),
+    time: str | None = typer.Option(None, help="Training-time column [epoch]."),
+    data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
+    noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
+    metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
+    seed_column: str | None = typer.Option(None, "--seed-column", help="Seed column [seed]."),
+    run: str | None = typer.Option(None, help="Run-identifier column [run_id]."),
+    group_by: str | None = typer.Option(None, help="Setting / curve columns, comma-separated."),
+    where: str | None = typer.Option(None, help="Row filter, e.g. \"arch == 'mlp'\"."),
+    derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
+    loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
+    starts: int = typer.Option(4, help="Local optimisations per fit."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table (.csv/.json)."),
+) -> None:
+    """Fit every law on the smaller models (earlier times, smaller data) and score the rest."""
+    import pandas as pd
+
+    from scaletime.fitting.evaluate import evaluate_holdout, evaluate_laws
+    from scaletime.fitting.laws import LAWS
+    from scaletime.tables import read_table
+
+    _check_choice(holdout, ("size", "time", "data"), "--holdout")
+    _check_choice(loss, _LOSSES, "--loss")
+    names = _split_list(laws, "--laws") or list(LAWS)
+    unknown = [n for n in names if n not in LAWS]
+    if unknown:
+        raise typer.BadParameter(f"unknown law(s) {unknown}; known: {', '.join(LAWS)}",
+                                 param_hint="--laws")
+    fit_options = {"loss": loss, "n_starts": starts}
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err_console, transient=True) as progress:
+            task = progress.add_task("fitting", total=None)
+
+            def on_law(score) -> None:
+                progress.update(task, advance=1, description=f"fitted {score.law}")
+
+            if split_column is not None:
+                df = read_table(table)
+                if split_column not in df.columns:
+                    raise ScaletimeError(
+                        f"split column {split_column!r} is not in the table; available: "
+                        + ", ".join(map(str, df.columns))
+                    )
+                flag = df[split_column].astype(bool)
+                args = (size, time, data, noise, metric, seed_column, run, group_by, where,
+                        derive)
+                train = _load(df[flag], *args)
+                test = _load(df[~flag], *args)
+                result = evaluate_laws(train, test, laws=names, axis=None,
+                                       fit_options=fit_options, on_law=on_law)
+                title = f"held out: rows with {split_column} false"
+                setting_cols = list(train.varying_settings)
+            else:
+                full = _load(table, size, time, data, noise, metric, seed_column, run, group_by,
+                             where, derive)
+                result, threshold = evaluate_holdout(
+                    full, axis=holdout, fraction=fraction, cut=cut, laws=names,
+                    fit_options=fit_options, on_law=on_law,
+                )
+                column = full.columns.get(holdout, holdout)
+                title = f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)"
+                setting_cols = list(full.varying_settings)
+    except (ScaletimeError, ValueError) as err:
+        raise _fail(err) from None
+    console.print(_results_table(result, title, setting_cols))
+    console.print("RMSLE: root mean squared natural-log error; MdARE: median absolute relative "
+                  "error; both on the held-out rows.")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".json":
+            out.write_text(json.dumps(result.to_dict(orient="records"), indent=1, default=str))
+        else:
+            pd.DataFrame(result).to_csv(out, index=False)
+        console.print(f"wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Register this group's commands on ``app``."""
+    """Register ``fit``, ``predict`` and ``evaluate`` on ``app``."""
+    app.command("fit")(fit)
+    app.command("predict")(predict)
+    app.command("evaluate")(evaluate)

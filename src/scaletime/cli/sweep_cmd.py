@@ -33,23 +33,48 @@ def _fail(err: Exception) -> None:
 
 def run(
     spec_file: Path = typer.Argument(..., help="Sweep spec (TOML); see docs/user-guide.md."),
-    out: Path = typer.Option(..., "--out", "-o", help="Sweep folder (created; resumed if it exists)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Sweep folder (created; resumed if it exists)."
+    ),
     device: str = typer.Option(None, help="Override the spec's device: auto, cpu or cuda."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local (train here, the default) or ray (one Ray task per work unit; "
+        "pip install 'scaletime\\[ray]'; see docs/distributed.md).",
+    ),
+    address: str = typer.Option(
+        None,
+        "--address",
+        help="Ray cluster address (head host:port, ray://host:10001, or auto); default: "
+        "RAY_ADDRESS, else start a local Ray instance. Only with --executor ray.",
+    ),
 ) -> None:
     """Run a sweep, or resume it: finished runs are never retrained."""
-    from scaletime.sweep.executor import LocalExecutor, run_sweep
+    from rich.markup import escape
+
+    from scaletime.sweep.executor import Executor, LocalExecutor, run_sweep
     from scaletime.sweep.spec import load_spec
 
     try:
         spec = load_spec(spec_file)
         if device is not None and device not in ("auto", "cpu", "cuda"):
             raise ScaletimeError(f"--device must be auto, cpu or cuda, got {device!r}")
-        outcome = run_sweep(
-            spec, out, executor=LocalExecutor(device), console=console, show_progress=progress
-        )
+        if executor not in ("local", "ray"):
+            raise ScaletimeError(f"--executor must be local or ray, got {executor!r}")
+        if address is not None and executor != "ray":
+            raise ScaletimeError("--address is the Ray cluster's: use it with --executor ray")
+        chosen: Executor
+        if executor == "ray":
+            from scaletime.sweep.ray_executor import RayExecutor
+
+            chosen = RayExecutor(address=address, device=device, console=console)
+        else:
+            chosen = LocalExecutor(device)
+        outcome = run_sweep(spec, out, executor=chosen, console=console, show_progress=progress)
     except ScaletimeError as err:
-        _fail(err)
+        _fail(ScaletimeError(escape(str(err))))  # plain text: keep "scaletime[ray]" as written
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: re-run the same command to resume.")
         raise typer.Exit(130) from None
@@ -92,7 +117,9 @@ def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
 def export(
     folder: Path = typer.Argument(..., help="Sweep folder."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
-    fmt: ExportFormat = typer.Option(None, "--format", "-f", help="csv or parquet (default: from suffix)."),
+    fmt: ExportFormat = typer.Option(
+        None, "--format", "-f", help="csv or parquet (default: from suffix)."
+    ),
 ) -> None:
     """Export the tidy table (one row per run × checkpoint, every spec field a column)."""
     from scaletime.sweep.export import export_table

@@ -28,11 +28,14 @@ th { background: #f5f5f7; } td:first-child, th:first-child { text-align: left; }
 .meta { color: #666; font-size: .85rem; } .verdict-holds { color: #1a7f37; font-weight: 600; }
 .verdict-partly { color: #9a6700; font-weight: 600; } .verdict-fails { color: #cf222e; font-weight: 600; }
 nav a { margin-right: .8rem; font-size: .85rem; }
+.scroll { overflow-x: auto; } code { font-size: .85rem; }
 """
 
 
 @dataclass
 class Figure:
+    """A PNG image and the caption printed under it (numbered by :func:`render`)."""
+
     png: bytes
     caption: str
     alt: str = ""
@@ -40,6 +43,8 @@ class Figure:
 
 @dataclass
 class Section:
+    """One titled part of the page: paragraphs, a trusted HTML fragment, tables, figures."""
+
     title: str
     text: str = ""
     figures: list[Figure] = field(default_factory=list)
@@ -51,18 +56,25 @@ class Section:
         return "".join(ch if ch.isalnum() else "-" for ch in self.title.lower()).strip("-")
 
 
-def _figure(f: Figure) -> str:
+def _figure(f: Figure, number: int) -> str:
     data = base64.b64encode(f.png).decode()
-    alt = html.escape(f.alt or f.caption[:80])
+    alt = html.escape(f.alt or f.caption[:120])
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
-        f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
+        f'<figure id="figure-{number}"><img src="data:image/png;base64,{data}" alt="{alt}">'
+        f"<figcaption><b>Figure {number}.</b> {html.escape(f.caption)}</figcaption></figure>"
     )
 
 
 def _table(caption: str, df: pd.DataFrame) -> str:
+    if df.empty:
+        return f"<p class='meta'>{html.escape(caption)}</p>" if caption else ""
     body = df.to_html(index=False, border=0, float_format=lambda x: f"{x:.4g}", na_rep="–")
+    body = f"<div class='scroll'>{body}</div>"
     return f"<p class='meta'>{html.escape(caption)}</p>{body}" if caption else body
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
 
 
 def render(title: str, subtitle: str, sections: list[Section]) -> str:
@@ -75,13 +87,16 @@ def render(title: str, subtitle: str, sections: list[Section]) -> str:
         f"<p class='meta'>{html.escape(subtitle)} · scaletime {__version__} · "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p><nav>{nav}</nav>",
     ]
+    number = 0
     for s in sections:
         parts.append(f'<section id="{s.anchor}"><h2>{html.escape(s.title)}</h2>')
         if s.text:
-            parts.append(f"<p>{html.escape(s.text)}</p>")
+            parts.append(_paragraphs(s.text))
         parts.append(s.html)
         parts.extend(_table(c, t) for c, t in s.tables)
-        parts.extend(_figure(f) for f in s.figures)
+        for f in s.figures:
+            number += 1
+            parts.append(_figure(f, number))
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

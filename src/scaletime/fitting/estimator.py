@@ -1,0 +1,564 @@
+"""A scaling law as a scikit-learn style estimator: ``fit``, ``predict``, ``score``, intervals,
+JSON (docs/fitting.md)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaletime.fitting.bootstrap import (
+    check_confidence,
+    group_resamples,
+    out_of_bag_residuals,
+    percentile_interval,
+    predictive_log_samples,
+    residual_quantiles,
+    run_refits,
+)
+from scaletime.fitting.errors import FitConvergenceWarning, FittingError
+from scaletime.fitting.laws import Law, get_law, law_from_config
+from scaletime.fitting.laws.base import ROLES
+from scaletime.fitting.losses import LOSS_NAMES, get_loss
+from scaletime.fitting.optimize import Problem, local_fit, multistart_fit
+
+FORMAT_VERSION = 1
+#: Two starts reached the same optimum when their losses differ by less than this (relative).
+SAME_OPTIMUM_RTOL = 1e-4
+#: Draws used to compute new-run prediction intervals.
+PREDICTIVE_SAMPLES = 4000
+
+
+def as_inputs(X: Any, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Role arrays from a DataFrame / mapping with role-named columns, or an array whose columns
+    are ``roles`` in order. A missing ``noise`` role is filled with 0 (no label noise)."""
+    if isinstance(X, pd.DataFrame | Mapping):
+        n = len(X) if isinstance(X, pd.DataFrame) else len(next(iter(X.values())))
+        out = {}
+        for role in roles:
+            if role in X:
+                out[role] = np.asarray(X[role], dtype=float).reshape(-1)
+            elif role == "noise":
+                out[role] = np.zeros(n)
+            else:
+                given = list(X.columns if isinstance(X, pd.DataFrame) else X)
+                raise FittingError(
+                    f"input role {role!r} is missing (the law needs {list(roles)}; got {given})"
+                )
+        return out
+    arr = np.asarray(X, dtype=float)
+    if arr.ndim == 1 and len(roles) == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[1] != len(roles):
+        raise FittingError(f"X must have one column per role {list(roles)}, got shape {arr.shape}")
+    return {role: arr[:, k] for k, role in enumerate(roles)}
+
+
+class _Refit:
+    """A picklable bootstrap refit: warm-started local fit on the rows ``idx``."""
+
+    def __init__(self, law: Law, inputs, y, loss, specs, z_best, max_nfev) -> None:
+        self.law, self.inputs, self.y = law, inputs, y
+        self.loss, self.specs, self.z_best, self.max_nfev = loss, specs, z_best, max_nfev
+
+    def __call__(self, idx: np.ndarray) -> np.ndarray | None:
+        sub = {k: v[idx] for k, v in self.inputs.items()}
+        problem = Problem(self.law, sub, self.y[idx], self.loss, self.specs)
+        try:
+            res = local_fit(problem, self.z_best, max_nfev=self.max_nfev, project=False)
+        except (FloatingPointError, ValueError, np.linalg.LinAlgError):
+            return None
+        if not np.isfinite(res.loss):
+            return None
+        return np.array(list(problem.to_values(res.z).values()))
+
+
+class ScalingLawRegressor:
+    """Fit a scaling law with a robust log loss, multi-start search and a run-level bootstrap.
+
+    Parameters
+    ----------
+    law : str or Law
+        A name from :data:`scaletime.fitting.laws.LAWS` (``unified``, ``chinchilla``, ...).
+    law_options : dict, optional
+        Options for the law's constructor (e.g. ``{"n_breaks": 2}``).
+    loss : {"huber", "mse", "mae"}
+        Penalty on the log residuals (docs/fitting.md, "Objective").
+    delta : float
+        Huber threshold in log units (``1e-3``: Epoch AI's choice).
+    n_starts : int
+        Local optimisations; from the best grid candidates, or random with ``start="random"``.
+    max_grid : int
+        Largest start grid scored before the local optimisations.
+    start : {"grid", "random"}
+    n_bootstrap : int
+        Bootstrap replicates over groups (0: no intervals except residual-only new-run ones).
+    confidence : float
+        Default level of every interval (0.9 = 90%).
+    random_state : int or None
+        Seeds the start grid, the bootstrap and the predictive draws.
+    max_nfev : int, optional
+        Evaluation limit of each local optimisation.
+    n_jobs : int
+        Worker processes for the bootstrap refits.
+
+    Attributes
+    ----------
+    law_ : Law
+    params_ : dict
+        Best-fit parameter values.
+    derived_ : dict
+        Quantities derived from them (e.g. Kaplan's ``N_c``).
+    loss_ : float
+        Objective at the optimum, ``mean rho(log f - log y)``.
+    starts_ : list of dict
+        Every local optimisation: ``loss``, ``params``, ``converged``.
+    n_at_optimum_ : int
+        Starts whose loss is within :data:`SAME_OPTIMUM_RTOL` of the best.
+    bootstrap_params_ : ndarray of shape (n_ok, n_params) or None
+    params_interval_ : dict or None
+        name -> (low, high) percentile interval at ``confidence``.
+    residual_quantiles_ : ndarray
+        Stored distribution of ``log y - log f`` (for new-run intervals).
+    n_points_, n_groups_, n_dropped_ : int
+    input_ranges_ : dict
+        role -> (min, max) of the fitted inputs (predictions outside extrapolate).
+    """
+
+    def __init__(
+        self,
+        law: str | Law = "unified",
+        *,
+        law_options: dict[str, Any] | None = None,
+        loss: str = "huber",
+        delta: float = 1e-3,
+        n_starts: int = 8,
+        max_grid: int = 512,
+        start: str = "grid",
+        n_bootstrap: int = 0,
+        confidence: float = 0.9,
+        random_state: int | None = 0,
+        max_nfev: int | None = None,
+        n_jobs: int = 1,
+    ) -> None:
+        self.law = law
+        self.law_options = law_options
+        self.loss = loss
+        self.delta = delta
+        self.n_starts = n_starts
+        self.max_grid = max_grid
+        self.start = start
+        self.n_bootstrap = n_bootstrap
+        self.confidence = confidence
+        self.random_state = random_state
+        self.max_nfev = max_nfev
+        self.n_jobs = n_jobs
+
+    # ---------------------------------------------------------------- scikit-learn plumbing
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn convention)."""
+        names = (
+            "law",
+            "law_options",
+            "loss",
+            "delta",
+            "n_starts",
+            "max_grid",
+            "start",
+            "n_bootstrap",
+            "confidence",
+            "random_state",
+            "max_nfev",
+            "n_jobs",
+        )
+        return {k: getattr(self, k) for k in names}
+
+    def set_params(self, **params: Any) -> ScalingLawRegressor:
+        valid = self.get_params()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"unknown parameter {k!r}; valid: {', '.join(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def _validate(self) -> None:
+        if self.loss not in LOSS_NAMES:
+            raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.loss!r}")
+        if int(self.n_bootstrap) < 0:
+            raise ValueError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
+        if int(self.n_jobs) < 1:
+            raise ValueError(f"n_jobs must be >= 1, got {self.n_jobs}")
+        check_confidence(self.confidence)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise FittingError("this ScalingLawRegressor is not fitted yet; call fit() first")
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any = None, groups: Any = None, progress=None) -> ScalingLawRegressor:
+        """Fit the law to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : DataFrame, mapping or array of shape (n_points, n_roles)
+            Inputs by role name (``size``, ``time``, ``data``, ``noise``).
+        y : array of shape (n_points,), optional
+            Positive targets; defaults to ``X["metric"]``.
+        groups : array of shape (n_points,), optional
+            Bootstrap unit of each point (run or seed); default: each point its own group.
+        progress : callable, optional
+            Called with the number of finished bootstrap refits.
+        """
+        self._validate()
+        law = get_law(self.law, **(self.law_options or {}))
+        inputs = as_inputs(X, law.roles)
+        if y is None:
+            if not (isinstance(X, pd.DataFrame | Mapping) and "metric" in X):
+                raise FittingError("y is missing and X has no 'metric' column")
+            y = X["metric"]
+        y = np.asarray(y, dtype=float).reshape(-1)
+        n = len(y)
+        if any(len(v) != n for v in inputs.values()):
+            raise FittingError(
+                f"X and y have different lengths ({len(next(iter(inputs.values())))} vs {n})"
+            )
+        groups = np.arange(n) if groups is None else np.asarray(groups)
+        if len(groups) != n:
+            raise FittingError(f"groups has {len(groups)} entries for {n} points")
+
+        keep = np.ones(n, dtype=bool)
+        for role in law.roles:
+            bad = ~np.isfinite(inputs[role])
+            if role in law.positive_roles:
+                bad |= inputs[role] <= 0
+            if role == "time":
+                keep &= ~bad  # e.g. the checkpoint at initialisation (epoch 0)
+            elif bad.any():
+                raise FittingError(
+                    f"role {role!r} has {int(bad.sum())} values that are not finite"
+                    + (" and positive" if role in law.positive_roles else "")
+                    + f" (law {law.name!r} needs them to be)"
+                )
+        bad_y = ~(np.isfinite(y) & (y > 0))
+        if bad_y[keep].any():
+            raise FittingError(
+                f"the metric has {int(bad_y[keep].sum())} values that are not finite and positive; "
+                "the loss is on log error, so drop those rows or choose another metric"
+            )
+        inputs = {k: v[keep] for k, v in inputs.items()}
+        y, groups = y[keep], groups[keep]
+        law = law.prepare(inputs)
+        specs = law.param_specs(inputs)
+        if len(y) <= len(specs):
+            raise FittingError(
+                f"law {law.name!r} has {len(specs)} parameters but only {len(y)} usable points"
+            )
+
+        problem = Problem(law, inputs, y, get_loss(self.loss, self.delta), specs)
+        rng = np.random.default_rng(self.random_state)
+        result = multistart_fit(
+            problem,
+            n_starts=self.n_starts,
+            max_grid=self.max_grid,
+            start=self.start,
+            random_state=rng,
+            max_nfev=self.max_nfev,
+        )
+        best = result.best
+        self.law_ = law
+        self.param_names_ = problem.names
+        self.params_ = problem.to_values(best.z)
+        self.derived_ = law.derived(self.params_)
+        self.loss_ = float(best.loss)
+        self.converged_ = bool(best.converged)
+        self.starts_ = [
+            {"loss": float(r.loss), "params": problem.to_values(r.z), "converged": r.converged}
+            for r in result.starts
+        ]
+        self.n_at_optimum_ = int(
+            sum(
+                abs(r.loss - best.loss) <= SAME_OPTIMUM_RTOL * abs(best.loss) + 1e-15
+                for r in result.starts
+            )
+        )
+        self.n_points_ = len(y)
+        self.n_dropped_ = int(n - len(y))
+        self.n_groups_ = len(np.unique(groups))
+        self.input_ranges_ = {r: (float(v.min()), float(v.max())) for r, v in inputs.items()}
+        self.param_bounds_ = {p.name: (p.lower, p.upper) for p in specs}
+        residuals = np.log(y) - np.log(law.predict(inputs, self.params_))
+        self.residual_quantiles_ = residual_quantiles(residuals, len(specs))
+        self.residual_source_ = "in-sample"
+        self.train_score_ = _log_r2(y, np.exp(np.log(y) - residuals))
+
+        self.bootstrap_params_ = None
+        self.params_interval_ = None
+        self.n_bootstrap_failed_ = 0
+        if self.n_bootstrap > 0:
+            resamples = group_resamples(groups, int(self.n_bootstrap), rng)
+            refit = _Refit(law, inputs, y, problem.loss, specs, best.z, self.max_nfev)
+            results, n_failed = run_refits(refit, resamples, int(self.n_jobs), progress)
+            self.n_bootstrap_failed_ = n_failed
+            if n_failed:
+                warnings.warn(
+                    f"{n_failed} of {self.n_bootstrap} bootstrap refits failed",
+                    FitConvergenceWarning,
+                    stacklevel=2,
+                )
+            ok = [k for k, r in enumerate(results) if r is not None]
+            if ok:
+                self.bootstrap_params_ = np.vstack([results[k] for k in ok])
+                self._set_params_interval()
+
+                def residual_of(b: int, rows: np.ndarray) -> np.ndarray:
+                    values = dict(zip(self.param_names_, results[ok[b]], strict=True))
+                    sub = {k: v[rows] for k, v in inputs.items()}
+                    with np.errstate(all="ignore"):
+                        return np.log(y[rows]) - np.log(law.predict(sub, values))
+
+                oob = out_of_bag_residuals([resamples[k] for k in ok], len(y), residual_of)
+                if len(oob) >= 20:
+                    self.residual_quantiles_ = residual_quantiles(oob)
+                    self.residual_source_ = "out-of-bag"
+        return self
+
+    def _set_params_interval(self) -> None:
+        lo, hi = percentile_interval(self.bootstrap_params_, self.confidence)
+        self.params_interval_ = {
+            name: (float(a), float(b)) for name, a, b in zip(self.param_names_, lo, hi, strict=True)
+        }
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, X: Any) -> np.ndarray:
+        """The fitted law at ``X`` (same input forms as :meth:`fit`)."""
+        self._check_fitted()
+        return self.law_.predict(as_inputs(X, self.law_.roles), self.params_)
+
+    def _bootstrap_log_means(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        rows = []
+        for vec in self.bootstrap_params_:
+            values = dict(zip(self.param_names_, vec, strict=True))
+            with np.errstate(all="ignore"):
+                rows.append(np.log(self.law_.predict(inputs, values)))
+        return np.vstack(rows)
+
+    def predict_interval(
+        self, X: Any, kind: str = "new-run", confidence: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper interval bounds at ``X``.
+
+        ``kind="mean"``: percentile interval of the law itself over bootstrap refits (needs
+        ``n_bootstrap > 0``). ``kind="new-run"``: prediction interval for the measurement of a new
+        run, ``log f(x; theta_b) + e`` with ``theta_b`` a bootstrap refit and ``e`` a residual
+        (docs/fitting.md, "Uncertainty"); without a bootstrap, only the residual spread is used.
+        """
+        self._check_fitted()
+        confidence = check_confidence(self.confidence if confidence is None else confidence)
+        if kind not in ("mean", "new-run"):
+            raise ValueError(f"kind must be 'mean' or 'new-run', got {kind!r}")
+        inputs = as_inputs(X, self.law_.roles)
+        if self.bootstrap_params_ is None:
+            if kind == "mean":
+                raise FittingError("mean intervals need a bootstrap: fit with n_bootstrap > 0")
+            log_mean = np.log(self.law_.predict(inputs, self.params_))
+            tail = (1.0 - confidence) / 2.0
+            q = np.quantile(self.residual_quantiles_, [tail, 1.0 - tail])
+            return np.exp(log_mean + q[0]), np.exp(log_mean + q[1])
+        log_means = self._bootstrap_log_means(inputs)
+        if kind == "mean":
+            lo, hi = percentile_interval(log_means, confidence)
+        else:
+            rng = np.random.default_rng(self.random_state)
+            draws = predictive_log_samples(
+                log_means, self.residual_quantiles_, PREDICTIVE_SAMPLES, rng
+            )
+            lo, hi = percentile_interval(draws, confidence)
+        return np.exp(lo), np.exp(hi)
+
+    def predict_frame(self, X: Any, confidence: float | None = None) -> pd.DataFrame:
+        """Inputs, prediction and both intervals as one table."""
+        inputs = as_inputs(X, self.law_.roles)
+        out = pd.DataFrame(inputs)
+        out["prediction"] = self.predict(inputs)
+        if self.bootstrap_params_ is not None:
+            out["mean_low"], out["mean_high"] = self.predict_interval(inputs, "mean", confidence)
+        out["new_run_low"], out["new_run_high"] = self.predict_interval(
+            inputs, "new-run", confidence
+        )
+        return out
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Coefficient of determination of ``log y`` (1 is perfect; higher is better)."""
+        self._check_fitted()
+        if y is None:
+            y = X["metric"]
+        return _log_r2(np.asarray(y, dtype=float), self.predict(X))
+
+    # ---------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to predict again, as JSON-ready values."""
+        self._check_fitted()
+        from scaletime.fitting.laws import law_to_config
+
+        est = self.get_params()
+        est["law"] = self.law_.name
+        return {
+            "format": "scaletime-fit",
+            "version": FORMAT_VERSION,
+            "law": law_to_config(self.law_),
+            "equation": self.law_.equation,
+            "source": self.law_.source,
+            "roles": list(self.law_.roles),
+            "estimator": est,
+            "params": self.params_,
+            "derived": self.derived_,
+            "param_bounds": {k: list(v) for k, v in self.param_bounds_.items()},
+            "params_interval": self.params_interval_,
+            "loss": self.loss_,
+            "converged": self.converged_,
+            "n_at_optimum": self.n_at_optimum_,
+            "starts": self.starts_,
+            "n_points": self.n_points_,
+            "n_groups": self.n_groups_,
+            "n_dropped": self.n_dropped_,
+            "train_score": self.train_score_,
+            "input_ranges": {k: list(v) for k, v in self.input_ranges_.items()},
+            "residual_quantiles": self.residual_quantiles_.tolist(),
+            "residual_source": self.residual_source_,
+            "bootstrap_params": (
+                None if self.bootstrap_params_ is None else self.bootstrap_params_.tolist()
+            ),
+            "n_bootstrap_failed": self.n_bootstrap_failed_,
+            "metadata": getattr(self, "metadata_", {}),
+        }
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` to ``path`` (non-finite numbers as strings)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_json_safe(self.to_dict()), indent=1))
+        return path
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScalingLawRegressor:
+        """Rebuild a fitted estimator from :meth:`to_dict` output."""
+        if data.get("format") != "scaletime-fit":
+            raise FittingError("not a scaletime fit file (missing format: scaletime-fit)")
+        data = _json_restore(data)
+        law = law_from_config(data["law"])
+        est_params = dict(data["estimator"])
+        est_params["law"] = law
+        est = cls(**est_params)
+        est.law_ = law
+        est.param_names_ = list(data["params"])
+        est.params_ = {k: float(v) for k, v in data["params"].items()}
+        est.derived_ = dict(data.get("derived", {}))
+        est.param_bounds_ = {k: tuple(v) for k, v in data["param_bounds"].items()}
+        est.params_interval_ = (
+            None
+            if data["params_interval"] is None
+            else {k: tuple(v) for k, v in data["params_interval"].items()}
+        )
+        est.loss_ = float(data["loss"])
+        est.converged_ = bool(data["converged"])
+        est.n_at_optimum_ = int(data["n_at_optimum"])
+        est.starts_ = list(data["starts"])
+        est.n_points_ = int(data["n_points"])
+        est.n_groups_ = int(data["n_groups"])
+        est.n_dropped_ = int(data["n_dropped"])
+        est.train_score_ = float(data["train_score"])
+        est.input_ranges_ = {k: tuple(v) for k, v in data["input_ranges"].items()}
+        est.residual_quantiles_ = np.asarray(data["residual_quantiles"], dtype=float)
+        est.residual_source_ = str(data.get("residual_source", "in-sample"))
+        bp = data.get("bootstrap_params")
+        est.bootstrap_params_ = None if bp is None else np.asarray(bp, dtype=float)
+        est.n_bootstrap_failed_ = int(data.get("n_bootstrap_failed", 0))
+        est.metadata_ = dict(data.get("metadata", {}))
+        return est
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> ScalingLawRegressor:
+        """Read a fit written by :meth:`to_json`."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FittingError(f"fit file {str(path)!r} does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise FittingError(f"fit file {str(path)!r} is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per parameter: value, interval, bounds, meaning."""
+        self._check_fitted()
+        specs = {p.name: p for p in self.law_.param_specs(None)}
+        rows = []
+        for name, value in self.params_.items():
+            lo, hi = (self.params_interval_ or {}).get(name, (np.nan, np.nan))
+            rows.append(
+                {
+                    "parameter": name,
+                    "value": value,
+                    "low": lo,
+                    "high": hi,
+                    "meaning": specs[name].meaning if name in specs else "",
+                }
+            )
+        for name, value in self.derived_.items():
+            rows.append(
+                {
+                    "parameter": name,
+                    "value": value,
+                    "low": np.nan,
+                    "high": np.nan,
+                    "meaning": "derived",
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        return (
+            f"ScalingLawRegressor(law={getattr(self.law, 'name', self.law)!r}, loss={self.loss!r})"
+        )
+
+
+def _log_r2(y: np.ndarray, y_pred: np.ndarray) -> float:
+    ly, lp = np.log(y), np.log(y_pred)
+    ss_res = float(np.sum((ly - lp) ** 2))
+    ss_tot = float(np.sum((ly - ly.mean()) ** 2))
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return str(obj)  # "inf", "-inf", "nan"
+    return obj
+
+
+def _json_restore(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _json_restore(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_restore(v) for v in obj]
+    if obj in ("inf", "-inf", "nan"):
+        return float(obj)
+    return obj
+
+
+def load_fit(path: str | Path) -> ScalingLawRegressor:
+    """Read a fit file written by :meth:`ScalingLawRegressor.to_json`."""
+    return ScalingLawRegressor.from_json(path)
+
+
+__all__ = ["ROLES", "ScalingLawRegressor", "as_inputs", "load_fit"]

@@ -1,0 +1,287 @@
+"""The held-out protocol: fit every law on the smaller models (or earlier times, or smaller
+data) and score it on the held-out larger ones (docs/fitting.md, "Held-out evaluation").
+
+Scores, on the held-out points with ``y`` the measurement and ``y_hat`` the prediction:
+
+.. math::
+
+    \\mathrm{RMSLE} = \\sqrt{\\tfrac1n \\textstyle\\sum_i (\\log \\hat y_i - \\log y_i)^2},
+    \\qquad
+    \\mathrm{MdARE} = \\operatorname{median}_i |\\hat y_i - y_i| / y_i
+
+(natural logarithm, no ``+1`` shift: errors and losses are positive and may be small).
+One-variable laws (``bnsl``, ``m4``, ``power``, ``unified-time``) are fitted curve by curve along
+time, so they take part only when the held-out axis is time (or a split column is given).
+"""
+
+from __future__ import annotations
+
+import time as _time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaletime.fitting.errors import FitConvergenceWarning, FittingError
+from scaletime.fitting.estimator import ScalingLawRegressor
+from scaletime.fitting.laws import LAWS, Law, get_law
+from scaletime.fitting.table import FitTable
+
+HOLDOUT_AXES: tuple[str, ...] = ("size", "time", "data")
+#: Laws whose fit must not require every one of their roles to vary (constant ones are fine).
+_FIXED_ROLES_ALLOWED = {"unified": ("data", "noise")}
+
+
+def rmsle(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared natural-log error ``sqrt(mean((log y_hat - log y)^2))``."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    with np.errstate(all="ignore"):
+        d = np.log(y_pred) - np.log(y_true)
+    return float(np.sqrt(np.mean(np.square(d)))) if len(d) else float("nan")
+
+
+def median_abs_rel_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Median absolute relative error ``median(|y_hat - y| / y)``."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    return float(np.median(np.abs(y_pred - y_true) / y_true)) if len(y_true) else float("nan")
+
+
+def holdout_threshold(
+    values: np.ndarray, fraction: float = 0.25, cut: float | None = None
+) -> float:
+    """Smallest held-out value: ``cut``'s successor, or the largest ``fraction`` of the distinct
+    values (at least one, at most all but one)."""
+    distinct = np.unique(np.asarray(values, float))
+    if len(distinct) < 2:
+        raise FittingError(f"cannot hold out along an axis with {len(distinct)} distinct value(s)")
+    if cut is not None:
+        above = distinct[distinct > cut]
+        if len(above) == 0 or len(above) == len(distinct):
+            raise FittingError(
+                f"cut {cut} leaves an empty side (values span {distinct[0]:g}..{distinct[-1]:g})"
+            )
+        return float(above[0])
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction}")
+    n_test = int(np.clip(round(fraction * len(distinct)), 1, len(distinct) - 1))
+    return float(distinct[-n_test])
+
+
+def holdout_split(
+    table: FitTable, axis: str = "size", fraction: float = 0.25, cut: float | None = None
+) -> tuple[FitTable, FitTable, float]:
+    """Split ``table`` into (train, test, threshold): test holds the rows with ``axis >=
+    threshold`` (the larger models, later times or larger data)."""
+    if axis not in HOLDOUT_AXES:
+        raise ValueError(f"holdout axis must be one of {HOLDOUT_AXES}, got {axis!r}")
+    if axis not in table.frame or axis in table.constant_roles:
+        raise FittingError(f"the table has no {axis} column to hold out along")
+    values = table.frame[axis].to_numpy()
+    if axis == "time":
+        values = values[values > 0]
+    threshold = holdout_threshold(values, fraction, cut)
+    test = table.frame[axis].to_numpy() >= threshold
+    return _subset(table, ~test), _subset(table, test), threshold
+
+
+def _subset(table: FitTable, mask: np.ndarray) -> FitTable:
+    return FitTable(
+        table.frame.loc[mask].reset_index(drop=True),
+        table.columns,
+        table.setting_columns,
+        table.constant_roles,
+        table.varying_settings,
+        list(table.notes),
+    )
+
+
+@dataclass
+class LawScore:
+    """One row of the evaluation table."""
+
+    law: str
+    roles: str
+    status: str  # "ok", "n/a" or "failed"
+    rmsle: float = float("nan")
+    mdare: float = float("nan")
+    n_train: int = 0
+    n_test: int = 0
+    n_curves: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+
+def _is_one_dimensional(law: Law) -> bool:
+    return len(law.roles) == 1
+
+
+def _not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
+    """Why ``law`` cannot be scored on this split, or None."""
+    for role in law.roles:
+        if role in train.constant_roles or role not in train.frame:
+            return f"no {role} column"
+    if _is_one_dimensional(law):
+        x = law.roles[0]
+        if axis is not None and axis != x:
+            return f"one-variable law in {x}: cannot reach unseen {axis}"
+        return None
+    if axis is not None and axis not in law.roles:
+        return f"no {axis} input"
+    allowed = _FIXED_ROLES_ALLOWED.get(law.name, ())
+    for role in law.roles:
+        if role not in allowed and train.frame[role].nunique() < 2:
+            return f"{role} is constant in the fitted rows"
+    return None
+
+
+def _curve_keys(table: FitTable, x: str) -> list[str]:
+    roles = [
+        r
+        for r in ("size", "data", "noise", "time")
+        if r != x and r in table.frame and r not in table.constant_roles
+    ]
+    return [*roles, *table.setting_columns]
+
+
+def _positive_mask(frame: pd.DataFrame, law: Law) -> np.ndarray:
+    ok = frame["metric"].to_numpy() > 0
+    for role in law.roles:
+        if role in law.positive_roles:
+            ok &= frame[role].to_numpy() > 0
+    return ok
+
+
+def score_law(
+    law: str | Law,
+    train: FitTable,
+    test: FitTable,
+    *,
+    axis: str | None,
+    fit_options: dict[str, Any] | None = None,
+) -> LawScore:
+    """Fit ``law`` on ``train`` and score it on ``test`` (see the module docstring)."""
+    law = get_law(law)
+    fit_options = dict(fit_options or {})
+    row = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
+    reason = _not_applicable(law, train, axis)
+    if reason:
+        row.note = reason
+        return row
+    start = _time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitConvergenceWarning)
+            if _is_one_dimensional(law):
+                y, y_hat, n_train, n_curves, skipped = _score_per_curve(
+                    law, train, test, fit_options
+                )
+                if skipped:
+                    row.note = f"{skipped} curve(s) skipped (too few fitted points)"
+            else:
+                tr = train.frame.loc[_positive_mask(train.frame, law)]
+                te = test.frame.loc[_positive_mask(test.frame, law)]
+                est = ScalingLawRegressor(law, **fit_options).fit(tr, groups=tr["run"].to_numpy())
+                y, y_hat = te["metric"].to_numpy(), est.predict(te)
+                n_train, n_curves = est.n_points_, 1
+    except FittingError as exc:
+        row.status, row.note = "failed", str(exc)
+        row.seconds = _time.perf_counter() - start
+        return row
+    row.seconds = _time.perf_counter() - start
+    if len(y) == 0:
+        row.note = row.note or "no held-out points"
+        return row
+    row.status = "ok"
+    row.rmsle, row.mdare = rmsle(y, y_hat), median_abs_rel_error(y, y_hat)
+    row.n_train, row.n_test, row.n_curves = int(n_train), len(y), int(n_curves)
+    return row
+
+
+def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dict[str, Any]):
+    x = law.roles[0]
+    keys = _curve_keys(train, x)
+    n_params = len(law.param_specs(None))
+    tr_frame = train.frame.loc[_positive_mask(train.frame, law)]
+    te_frame = test.frame.loc[_positive_mask(test.frame, law)]
+    train_groups = dict(iter(tr_frame.groupby(keys, dropna=False))) if keys else {(): tr_frame}
+    ys, preds = [], []
+    n_train = n_curves = skipped = 0
+    test_groups = te_frame.groupby(keys, dropna=False) if keys else [((), te_frame)]
+    for key, rows in test_groups:
+        fitted = train_groups.get(key)
+        if fitted is None or len(fitted) <= n_params + 1:
+            skipped += 1
+            continue
+        est = ScalingLawRegressor(law, **fit_options).fit(fitted, groups=fitted["run"].to_numpy())
+        ys.append(rows["metric"].to_numpy())
+        preds.append(est.predict(rows))
+        n_train += est.n_points_
+        n_curves += 1
+    if not ys:
+        return np.zeros(0), np.zeros(0), 0, 0, skipped
+    return np.concatenate(ys), np.concatenate(preds), n_train, n_curves, skipped
+
+
+def evaluate_laws(
+    train: FitTable,
+    test: FitTable,
+    *,
+    laws: Sequence[str] | None = None,
+    axis: str | None = None,
+    fit_options: dict[str, Any] | None = None,
+    on_law: Any = None,
+) -> pd.DataFrame:
+    """Score every law in ``laws`` (default: the whole catalogue) on one train/test split.
+
+    Returns a table with one row per law and setting: ``law, roles, status, rmsle, mdare,
+    n_train, n_test, n_curves, seconds, note`` (plus the varying setting columns), the unified
+    law first, then by RMSLE.
+    """
+    names = list(laws) if laws is not None else list(LAWS)
+    for name in names:
+        get_law(name)  # unknown names fail before any fitting
+    rows = []
+    test_settings = {tuple(sorted(s.items())): t for s, t in test.settings()}
+    for setting, train_part in train.settings():
+        test_part = test_settings.get(tuple(sorted(setting.items())))
+        if test_part is None:
+            continue
+        for name in names:
+            score = score_law(name, train_part, test_part, axis=axis, fit_options=fit_options)
+            rows.append({**setting, **asdict(score)})
+            if on_law is not None:
+                on_law(score)
+    if not rows:
+        raise FittingError("no setting has both fitted and held-out rows")
+    out = pd.DataFrame(rows)
+    out["_first"] = out["law"] != "unified"
+    out["_na"] = out["status"] != "ok"
+    setting_cols = list(train.varying_settings)
+    out = out.sort_values([*setting_cols, "_na", "_first", "rmsle"], kind="stable")
+    return out.drop(columns=["_first", "_na"]).reset_index(drop=True)
+
+
+def evaluate_holdout(
+    table: FitTable,
+    *,
+    axis: str = "size",
+    fraction: float = 0.25,
+    cut: float | None = None,
+    laws: Iterable[str] | None = None,
+    fit_options: dict[str, Any] | None = None,
+    on_law: Any = None,
+) -> tuple[pd.DataFrame, float]:
+    """Hold out the largest values of ``axis`` and score every law; returns (table, threshold)."""
+    train, test, threshold = holdout_split(table, axis, fraction, cut)
+    result = evaluate_laws(
+        train,
+        test,
+        laws=list(laws) if laws is not None else None,
+        axis=axis,
+        fit_options=fit_options,
+        on_law=on_law,
+    )
+    return result, threshold

@@ -1,0 +1,201 @@
+"""The law interface: parameters with bounds and transforms, prediction, and (optionally) the
+linear structure used by variable projection (docs/fitting.md, "Laws")."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+#: Input roles a law may use, in the order they are reported.
+ROLES: tuple[str, ...] = ("size", "time", "data", "noise")
+
+#: Smallest value a log-transformed parameter with lower bound 0 can take inside the optimiser.
+LOG_FLOOR = 1e-30
+
+Inputs = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One law parameter.
+
+    Parameters
+    ----------
+    name : str
+        Name used in ``params_`` and in the JSON artifact.
+    lower, upper : float
+        Bounds (``upper`` may be ``inf``).
+    default : float
+        A sensible value inside the bounds; always one of the multi-start candidates.
+    log : bool
+        Optimise ``log(value)`` instead of ``value`` (scales spanning decades).
+    linear : bool
+        The prediction is linear in this parameter (an amplitude): solved in closed form by
+        variable projection and never gridded.
+    grid : tuple of float, optional
+        Start values for the multi-start grid; when absent the grid spans the bounds.
+    meaning : str
+        One line for docs and tables.
+    """
+
+    name: str
+    lower: float
+    upper: float
+    default: float
+    log: bool = False
+    linear: bool = False
+    grid: tuple[float, ...] | None = None
+    meaning: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.lower <= self.default <= self.upper:
+            raise ValueError(
+                f"parameter {self.name!r}: default {self.default} outside [{self.lower}, {self.upper}]"
+            )
+        if self.log and self.lower < 0:
+            raise ValueError(
+                f"parameter {self.name!r}: log scale needs lower >= 0, got {self.lower}"
+            )
+
+    # -- the optimiser works on z = log(v) for log parameters, z = v otherwise
+    def to_internal(self, value: float | np.ndarray) -> np.ndarray:
+        v = np.asarray(value, dtype=float)
+        return np.log(np.maximum(v, LOG_FLOOR)) if self.log else v
+
+    def from_internal(self, z: float | np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        return np.exp(z) if self.log else z
+
+    def internal_bounds(self) -> tuple[float, float]:
+        if self.log:
+            lo = np.log(max(self.lower, LOG_FLOOR))
+            hi = np.log(self.upper) if np.isfinite(self.upper) else np.inf
+            return float(lo), float(hi)
+        return float(self.lower), float(self.upper)
+
+    def start_values(self, n: int) -> np.ndarray:
+        """Grid of ``n`` start values (``grid`` if given, else spread over the bounds)."""
+        if self.grid is not None:
+            return np.asarray(self.grid, dtype=float)
+        lo, hi = self.internal_bounds()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            d = float(self.to_internal(self.default))
+            lo, hi = (d - 2.0, d + 2.0) if not np.isfinite(lo) or not np.isfinite(hi) else (lo, hi)
+        # interior points only: starting on a bound stalls bounded optimisers
+        z = lo + (hi - lo) * (np.arange(n) + 0.5) / n
+        return self.from_internal(z)
+
+
+class Law(ABC):
+    """A scaling law ``y = f(inputs; params)`` over some of the roles size, time, data, noise.
+
+    Subclasses define :attr:`roles`, :meth:`param_specs` and :meth:`predict`. Laws whose
+    prediction is ``basis(inputs; nonlinear) @ amplitudes`` also define :meth:`basis` and mark
+    the amplitudes ``linear=True``; the fitter then solves them by variable projection.
+    """
+
+    #: Registry name (set per instance by configurable laws).
+    name: str = "law"
+    #: Roles whose values must be strictly positive (rows with time <= 0 are dropped).
+    positive_roles: ClassVar[tuple[str, ...]] = ()
+    #: The equation in plain text and the source it comes from (docs, tables, JSON).
+    equation: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+
+    @property
+    @abstractmethod
+    def roles(self) -> tuple[str, ...]:
+        """Input roles the law reads, e.g. ``("size", "data")``."""
+
+    @abstractmethod
+    def param_specs(self, inputs: Inputs | None = None) -> tuple[Param, ...]:
+        """Parameters with bounds; ``inputs`` lets data-dependent bounds (break points) adapt."""
+
+    @abstractmethod
+    def predict(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        """The law's prediction at ``inputs`` (arrays of equal length, one per role)."""
+
+    def basis(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        """Columns multiplying the linear parameters, shape ``(n_points, n_linear)``."""
+        raise NotImplementedError(f"law {self.name!r} has no linear parameters")
+
+    #: Whether :meth:`jacobian` is implemented (else the optimiser uses finite differences).
+    has_jacobian: ClassVar[bool] = False
+
+    def jacobian(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        """``d prediction / d parameter`` in natural units, shape ``(n_points, n_params)`` in the
+        order of :meth:`param_specs` (optional; see :attr:`has_jacobian`)."""
+        raise NotImplementedError(f"law {self.name!r} has no analytic Jacobian")
+
+    def violation(self, params: Mapping[str, float]) -> np.ndarray:
+        """Non-negative amounts (log units) by which ``params`` break constraints that are not
+        box bounds; the optimiser adds them as penalty residuals. Default: none."""
+        return np.zeros(0)
+
+    def prepare(self, inputs: Inputs) -> Law:
+        """This law adapted to the data about to be fitted (e.g. reference scales); default:
+        itself. Called by the estimator before the fit; the result must predict anywhere."""
+        return self
+
+    def derived(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Quantities computed from the fitted parameters (e.g. Kaplan's ``N_c``)."""
+        return {}
+
+    def config(self) -> dict[str, Any]:
+        """Constructor options that recreate this law (stored in the JSON artifact)."""
+        return {}
+
+    @property
+    def is_separable(self) -> bool:
+        """Whether some parameters enter linearly (variable projection applies)."""
+        return any(p.linear for p in self.param_specs(None))
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({opts})"
+
+
+class LinearLaw(Law):
+    """A law ``y = sum_k c_k phi_k(inputs; theta)`` with amplitudes ``c_k`` marked linear."""
+
+    def predict(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        amps = np.array([params[p.name] for p in self.param_specs(None) if p.linear])
+        return self.basis(inputs, params) @ amps
+
+
+def column(inputs: Inputs, role: str) -> np.ndarray:
+    """``inputs[role]`` as a float array, with an error naming the missing role."""
+    try:
+        return np.asarray(inputs[role], dtype=float)
+    except KeyError:
+        raise KeyError(f"law input role {role!r} missing; got roles {sorted(inputs)}") from None
+
+
+def geometric_mean(values: np.ndarray) -> float | None:
+    """Geometric mean of the finite positive entries (None if there are none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(np.exp(np.mean(np.log(values)))) if len(values) else None
+
+
+def n_points(inputs: Inputs) -> int:
+    """Length of the input arrays."""
+    return len(next(iter(inputs.values())))
+
+
+@dataclass(frozen=True)
+class LawInfo:
+    """Catalogue entry: how to build a law and a one-line summary."""
+
+    name: str
+    factory: Any
+    summary: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def names_of(specs: Sequence[Param]) -> list[str]:
+    return [p.name for p in specs]

@@ -1,0 +1,205 @@
+"""From a tidy table to the fitter's inputs: roles, filters, derived columns, bootstrap groups.
+
+Reading and column checks are :mod:`scaletime.tables` (``read_table``, ``ColumnMapping``,
+``resolve``); this module only adds what fitting needs on top (docs/fitting.md, "Input").
+
+========  =====================  ================================================================
+role      sweep default          notes
+========  =====================  ================================================================
+size      ``n_params``           if the table has no such column, a constant (size-free tables)
+time      ``epoch``              likewise; rows with time <= 0 are dropped for laws with t^-b
+data      ``data_size``          optional
+noise     ``label_noise``        optional; a law that needs it gets 0 when absent
+metric    ``test_error``         must be positive (the loss is on log error)
+group     ``run_id``             bootstrap unit: ``run`` (default), ``seed`` or ``point``
+========  =====================  ================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaletime.fitting.errors import FittingError
+from scaletime.tables import ColumnMapping, ResolvedTable, read_table, resolve
+
+#: Name given to a constant column standing in for a role the table lacks.
+_CONSTANT_SIZE = "__constant_size__"
+_CONSTANT_TIME = "__constant_time__"
+BOOTSTRAP_UNITS = ("run", "seed", "point")
+
+
+@dataclass
+class FitTable:
+    """A table resolved for fitting.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Canonical columns ``run, size, time, metric`` and, when mapped, ``seed, data, noise``,
+        then the setting columns (see :func:`scaletime.tables.resolve`).
+    columns : dict
+        role -> source column (roles filled by a constant are absent).
+    constant_roles : tuple of str
+        Roles the table lacks (filled with a constant 1).
+    varying_settings : dict
+        Setting columns other than data and noise that take several values -> their values.
+    notes : list of str
+    """
+
+    frame: pd.DataFrame
+    columns: dict[str, str]
+    setting_columns: tuple[str, ...]
+    constant_roles: tuple[str, ...] = ()
+    varying_settings: dict[str, list[Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def varying_roles(self) -> set[str]:
+        """Roles among size, time, data, noise that take more than one value."""
+        return {
+            r
+            for r in ("size", "time", "data", "noise")
+            if r in self.frame and r not in self.constant_roles and self.frame[r].nunique() > 1
+        }
+
+    def groups(self, unit: str = "run") -> np.ndarray:
+        """Bootstrap group labels per row: the run, the seed, or each point on its own."""
+        if unit not in BOOTSTRAP_UNITS:
+            raise ValueError(f"bootstrap unit must be one of {BOOTSTRAP_UNITS}, got {unit!r}")
+        if unit == "point":
+            return np.arange(len(self.frame))
+        if unit == "seed":
+            if "seed" not in self.frame:
+                raise FittingError(
+                    "bootstrap over seeds needs a seed column (map it with seed=...)"
+                )
+            return self.frame["seed"].to_numpy()
+        return self.frame["run"].to_numpy()
+
+    def settings(self) -> list[tuple[dict[str, Any], FitTable]]:
+        """One sub-table per combination of the varying setting columns."""
+        if not self.varying_settings:
+            return [({}, self)]
+        keys = list(self.varying_settings)
+        out = []
+        for key, rows in self.frame.groupby(keys, sort=True, dropna=False):
+            values = key if isinstance(key, tuple) else (key,)
+            setting = dict(zip(keys, [_plain(v) for v in values], strict=True))
+            sub = FitTable(
+                rows.reset_index(drop=True),
+                self.columns,
+                self.setting_columns,
+                self.constant_roles,
+                {},
+                list(self.notes),
+            )
+            out.append((setting, sub))
+        return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def load_fit_table(
+    source: str | Path | pd.DataFrame,
+    *,
+    size: str | None = None,
+    time: str | None = None,
+    data: str | None = None,
+    noise: str | None = None,
+    metric: str | None = None,
+    seed: str | None = None,
+    run: str | None = None,
+    group_by: Sequence[str] | None = None,
+    where: str | None = None,
+    derive: Sequence[str] = (),
+) -> FitTable:
+    """Read ``source`` and map its columns onto the fitting roles.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        CSV, Parquet, sweep folder or DataFrame (:func:`scaletime.tables.read_table`).
+    size, time, data, noise, metric, seed, run : str, optional
+        Column of each role; ``None`` uses the tidy-table default (``n_params``, ``epoch``,
+        ``data_size``, ``label_noise``, ``test_error``, ``seed``, ``run_id``) when present.
+        A size-free or time-free table (e.g. one curve per task, or a size × data table) gets a
+        constant in place of the missing role.
+    group_by : sequence of str, optional
+        Columns identifying separate settings (default: the tidy table's setting columns).
+    where : str, optional
+        A :meth:`pandas.DataFrame.query` filter applied first, e.g. ``"arch == 'mlp'"``.
+    derive : sequence of str
+        ``"NAME = EXPRESSION"`` columns computed with :meth:`pandas.DataFrame.eval` before
+        mapping, e.g. ``"tokens = `Training FLOP` / (6 * `Model Size`)"``.
+    """
+    df = read_table(source)
+    for expression in derive:
+        if "=" not in expression:
+            raise FittingError(f"derive {expression!r} must have the form 'NAME = EXPRESSION'")
+        try:
+            df = df.eval(expression)
+        except Exception as exc:  # pandas raises many types for a bad expression
+            raise FittingError(f"derive {expression!r} failed: {exc}") from exc
+    if where:
+        try:
+            df = df.query(where)
+        except Exception as exc:
+            raise FittingError(f"where {where!r} failed: {exc}") from exc
+        if df.empty:
+            raise FittingError(f"where {where!r} leaves no rows")
+    constant: list[str] = []
+    size_col = size or "n_params"
+    if size is None and size_col not in df.columns:
+        df = df.assign(**{_CONSTANT_SIZE: 1.0})
+        size_col = _CONSTANT_SIZE
+        constant.append("size")
+    time_col = time or "epoch"
+    if time is None and time_col not in df.columns:
+        df = df.assign(**{_CONSTANT_TIME: 1.0})
+        time_col = _CONSTANT_TIME
+        constant.append("time")
+    mapping = ColumnMapping(
+        size=size_col,
+        time=time_col,
+        metric=metric or "test_error",
+        seed=seed,
+        data=data,
+        noise=noise,
+        run=run,
+        group_by=tuple(group_by) if group_by is not None else None,
+    )
+    resolved: ResolvedTable = resolve(df, mapping)
+    frame = resolved.frame
+    columns = {r: c for r, c in resolved.roles.items() if c not in (_CONSTANT_SIZE, _CONSTANT_TIME)}
+    role_setting_columns = {columns.get("data"), columns.get("noise")}
+    varying = {
+        c: sorted(frame[c].dropna().unique().tolist(), key=str)
+        for c in resolved.setting_columns
+        if c not in role_setting_columns and frame[c].nunique(dropna=False) > 1
+    }
+    notes = list(resolved.notes)
+    if resolved.n_dropped_diverged:
+        notes.append(f"dropped {resolved.n_dropped_diverged} rows flagged diverged")
+    if resolved.n_dropped_missing:
+        notes.append(f"dropped {resolved.n_dropped_missing} rows with a missing time or metric")
+    for role in constant:
+        notes.append(f"no {role} column: {role} is constant (laws needing it are unavailable)")
+    return FitTable(frame, columns, resolved.setting_columns, tuple(constant), varying, notes)
+
+
+def single_setting(table: FitTable) -> FitTable:
+    """``table`` if it holds one setting, else an error listing the varying columns."""
+    if table.varying_settings:
+        desc = "; ".join(f"{c}: {v[:5]}" for c, v in table.varying_settings.items())
+        raise FittingError(
+            f"the table mixes several settings ({desc}); fit one at a time, "
+            'e.g. with --where "COLUMN == VALUE"'
+        )
+    return table

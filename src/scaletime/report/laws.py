@@ -1,0 +1,301 @@
+"""Held-out law scores for a report, with the fitted curves behind them (docs/report.md, "Laws").
+
+The protocol is :mod:`scaletime.fitting.evaluate`'s: hold out the largest values of one axis
+(size, time or data), fit each law on the rest and score it on the held-out rows (RMSLE, MdARE).
+The fitting package returns scores only; the report also needs the unified law's predictions
+(to draw it against the data with residuals, and for an interval on its score), so the unified
+law — and the best multi-variable alternative, for the same figure — are fitted here with the
+same estimator, options and split (``score_law``'s multi-variable branch: positive rows, the
+run as bootstrap group). Every other law is scored by :func:`scaletime.fitting.evaluate.score_law`.
+"""
+
+from __future__ import annotations
+
+import time as _time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaletime.fitting.errors import FitConvergenceWarning, FittingError
+from scaletime.fitting.estimator import ScalingLawRegressor
+from scaletime.fitting.evaluate import (
+    LawScore,
+    holdout_split,
+    median_abs_rel_error,
+    rmsle,
+    score_law,
+)
+from scaletime.fitting.laws import LAWS, get_law
+from scaletime.fitting.table import FitTable
+
+__all__ = ["FittedLaw", "LawEvaluation", "evaluate_laws_for_report", "thin_checkpoints"]
+
+UNIFIED = "unified"
+
+
+@dataclass
+class FittedLaw:
+    """One law fitted on the training part of a split, with its predictions on every row.
+
+    Attributes
+    ----------
+    law : str
+    frame : DataFrame
+        The split's rows (``run, size, width, time, metric, ...``) with ``predicted`` and
+        ``held_out`` (True for the rows the law was scored on).
+    params : dict
+        Fitted parameter values.
+    """
+
+    law: str
+    frame: pd.DataFrame
+    params: dict[str, float]
+
+    def residuals(self, held_out: bool = True) -> np.ndarray:
+        """``log(metric) − log(predicted)`` on the held-out (or fitted) rows."""
+        rows = self.frame.loc[self.frame["held_out"] == held_out]
+        with np.errstate(all="ignore"):
+            return np.log(rows["metric"].to_numpy(float)) - np.log(
+                rows["predicted"].to_numpy(float)
+            )
+
+
+@dataclass
+class LawEvaluation:
+    """Every law scored on one held-out split.
+
+    Attributes
+    ----------
+    axis : {"size", "time", "data"}
+    threshold : float
+        Smallest held-out value of the axis.
+    scores : DataFrame
+        One row per law (and setting): ``law, roles, status, rmsle, mdare, n_train, n_test,
+        n_curves, seconds, note`` plus ``rmsle_low, rmsle_high`` for the unified law.
+    unified : FittedLaw or None
+    baseline : FittedLaw or None
+        The best multi-variable alternative on this split (for the figure).
+    unified_rmsle_ci : tuple of float
+        Bootstrap interval of the unified law's held-out RMSLE (held-out runs resampled).
+    best_other : str
+        The best-scoring other law (any kind), ``""`` if none scored.
+    ratio : float
+        Unified RMSLE / the best other law's RMSLE (NaN if either is missing).
+    notes : list of str
+    """
+
+    axis: str
+    threshold: float
+    scores: pd.DataFrame
+    unified: FittedLaw | None = None
+    baseline: FittedLaw | None = None
+    unified_rmsle_ci: tuple[float, float] = (np.nan, np.nan)
+    best_other: str = ""
+    ratio: float = np.nan
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def unified_rmsle(self) -> float:
+        row = self.scores.loc[(self.scores["law"] == UNIFIED) & (self.scores["status"] == "ok")]
+        return float(row["rmsle"].iloc[0]) if len(row) else np.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        scores = self.scores.astype(object).where(self.scores.notna(), None)
+        return {
+            "axis": self.axis,
+            "threshold": self.threshold,
+            "unified_rmsle": _num(self.unified_rmsle),
+            "unified_rmsle_ci": [_num(v) for v in self.unified_rmsle_ci],
+            "best_other": self.best_other,
+            "best_other_rmsle": _num(self._best_other_rmsle()),
+            "ratio": _num(self.ratio),
+            "notes": self.notes,
+            "scores": scores.to_dict(orient="records"),
+        }
+
+    def _best_other_rmsle(self) -> float:
+        row = self.scores.loc[self.scores["law"] == self.best_other]
+        return float(row["rmsle"].iloc[0]) if len(row) else np.nan
+
+
+def _num(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def thin_checkpoints(table: FitTable, max_checkpoints: int | None) -> FitTable:
+    """Keep at most ``max_checkpoints`` positive checkpoint times, evenly spaced in index (the
+    sweep's checkpoints are log-spaced, so these stay log-spaced); None keeps every one."""
+    times = np.unique(table.frame["time"].to_numpy(float))
+    times = times[times > 0]
+    if max_checkpoints is None or times.size <= max_checkpoints:
+        return table
+    keep = times[np.unique(np.linspace(0, times.size - 1, max_checkpoints).round().astype(int))]
+    frame = table.frame.loc[table.frame["time"].isin(keep)].reset_index(drop=True)
+    notes = [*table.notes, f"fitted on {keep.size} of {times.size} checkpoints (log-spaced)"]
+    return FitTable(
+        frame,
+        table.columns,
+        table.setting_columns,
+        table.constant_roles,
+        table.varying_settings,
+        notes,
+    )
+
+
+def _positive(frame: pd.DataFrame, law_name: str) -> pd.DataFrame:
+    law = get_law(law_name)
+    ok = frame["metric"].to_numpy(float) > 0
+    for role in law.roles:
+        if role in law.positive_roles and role in frame:
+            ok &= frame[role].to_numpy(float) > 0
+    if "time" in law.roles:
+        ok &= frame["time"].to_numpy(float) > 0
+    return frame.loc[ok]
+
+
+def fit_on_split(
+    law_name: str, train: pd.DataFrame, test: pd.DataFrame, fit_options: dict[str, Any]
+) -> tuple[LawScore, FittedLaw | None]:
+    """Fit a multi-variable law on ``train``, score it on ``test`` (as ``score_law`` does) and
+    keep its predictions on both parts."""
+    law = get_law(law_name)
+    score = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
+    tr, te = _positive(train, law_name), _positive(test, law_name)
+    start = _time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitConvergenceWarning)
+            est = ScalingLawRegressor(law_name, **fit_options).fit(tr, groups=tr["run"].to_numpy())
+            predicted_test = est.predict(te)
+            predicted_train = est.predict(tr)
+    except FittingError as exc:
+        score.status, score.note = "failed", str(exc)
+        score.seconds = _time.perf_counter() - start
+        return score, None
+    score.seconds = _time.perf_counter() - start
+    y = te["metric"].to_numpy(float)
+    if len(y) == 0:
+        score.note = "no held-out points"
+        return score, None
+    score.status = "ok"
+    score.rmsle, score.mdare = rmsle(y, predicted_test), median_abs_rel_error(y, predicted_test)
+    score.n_train, score.n_test, score.n_curves = int(est.n_points_), len(y), 1
+    frame = pd.concat(
+        [
+            tr.assign(predicted=predicted_train, held_out=False),
+            te.assign(predicted=predicted_test, held_out=True),
+        ],
+        ignore_index=True,
+    )
+    return score, FittedLaw(law.name, frame, dict(est.params_))
+
+
+def _bootstrap_rmsle(fitted: FittedLaw, n_boot: int, confidence: float, seed: int = 0):
+    rows = fitted.frame.loc[fitted.frame["held_out"]]
+    with np.errstate(all="ignore"):
+        sq = (
+            np.log(rows["metric"].to_numpy(float)) - np.log(rows["predicted"].to_numpy(float))
+        ) ** 2
+    runs = rows["run"].to_numpy()
+    labels, index = np.unique(runs, return_inverse=True)
+    if labels.size < 2:
+        return (np.nan, np.nan)
+    sums = np.bincount(index, weights=sq)
+    counts = np.bincount(index)
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, labels.size, size=(n_boot, labels.size))
+    draws = np.sqrt(sums[pick].sum(axis=1) / counts[pick].sum(axis=1))
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(draws, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def _multivariable(name: str) -> bool:
+    return len(get_law(name).roles) > 1
+
+
+def evaluate_laws_for_report(
+    table: FitTable,
+    axes: Sequence[str],
+    *,
+    laws: Sequence[str] | None = None,
+    fit_options: dict[str, Any] | None = None,
+    fraction: float = 0.25,
+    n_boot: int = 500,
+    confidence: float = 0.95,
+) -> list[LawEvaluation]:
+    """Score every law on each held-out ``axes`` split; fit the unified law and the best
+    multi-variable alternative for the figures. Splits that cannot be made are skipped with a
+    note in the first evaluation (or an evaluation with an empty score table)."""
+    names = list(laws) if laws is not None else list(LAWS)
+    fit_options = dict(fit_options or {})
+    out: list[LawEvaluation] = []
+    for axis in axes:
+        try:
+            train, test, threshold = holdout_split(table, axis, fraction)
+        except FittingError as exc:
+            out.append(LawEvaluation(axis, np.nan, pd.DataFrame(), notes=[str(exc)]))
+            continue
+        rows: list[dict[str, Any]] = []
+        fitted: dict[str, FittedLaw] = {}
+        test_settings = {tuple(sorted(s.items())): t for s, t in test.settings()}
+        settings = train.settings()
+        for setting, train_part in settings:
+            test_part = test_settings.get(tuple(sorted(setting.items())))
+            if test_part is None:
+                continue
+            for name in names:
+                if name == UNIFIED:
+                    score, fit = fit_on_split(name, train_part.frame, test_part.frame, fit_options)
+                    if fit is not None and len(settings) == 1:
+                        fitted[name] = fit
+                else:
+                    score = score_law(
+                        name, train_part, test_part, axis=axis, fit_options=fit_options
+                    )
+                rows.append({**setting, **asdict(score)})
+        if not rows:
+            out.append(LawEvaluation(axis, threshold, pd.DataFrame(), notes=["nothing to score"]))
+            continue
+        scores = pd.DataFrame(rows)
+        ok = scores.loc[scores["status"] == "ok"]
+        others = ok.loc[ok["law"] != UNIFIED].sort_values("rmsle")
+        evaluation = LawEvaluation(axis, threshold, scores)
+        if len(settings) > 1:
+            evaluation.notes.append(
+                f"{len(settings)} settings scored separately; figures and ratio use the first"
+            )
+        if len(others):
+            evaluation.best_other = str(others["law"].iloc[0])
+            unified_rmsle = evaluation.unified_rmsle
+            evaluation.ratio = unified_rmsle / float(others["rmsle"].iloc[0])
+        evaluation.unified = fitted.get(UNIFIED)
+        if evaluation.unified is not None:
+            evaluation.unified_rmsle_ci = _bootstrap_rmsle(evaluation.unified, n_boot, confidence)
+        multi = [n for n in others["law"] if _multivariable(n)]
+        if multi and len(settings) == 1:
+            setting, train_part = settings[0]
+            test_part = test_settings[tuple(sorted(setting.items()))]
+            _, evaluation.baseline = fit_on_split(
+                multi[0], train_part.frame, test_part.frame, fit_options
+            )
+        scores["rmsle_low"] = np.where(
+            scores["law"] == UNIFIED, evaluation.unified_rmsle_ci[0], np.nan
+        )
+        scores["rmsle_high"] = np.where(
+            scores["law"] == UNIFIED, evaluation.unified_rmsle_ci[1], np.nan
+        )
+        scores["_na"] = scores["status"] != "ok"
+        scores["_first"] = scores["law"] != UNIFIED
+        evaluation.scores = (
+            scores.sort_values(["_na", "_first", "rmsle"], kind="stable")
+            .drop(columns=["_na", "_first"])
+            .reset_index(drop=True)
+        )
+        out.append(evaluation)
+    return out

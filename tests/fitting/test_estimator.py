@@ -1,0 +1,101 @@
+"""The estimator: scikit-learn conventions, input checks, JSON, bootstrap groups."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaletime.fitting.bootstrap import group_resamples
+from scaletime.fitting.errors import FittingError
+from scaletime.fitting.estimator import ScalingLawRegressor, load_fit
+
+from .conftest import as_roles
+
+
+def test_constructor_arguments_are_kept_untouched() -> None:
+    options = {"n_breaks": 2}
+    est = ScalingLawRegressor("bnsl", law_options=options, n_bootstrap=3)
+    assert est.get_params()["law_options"] is options
+    est.set_params(n_starts=2)
+    assert est.n_starts == 2
+    with pytest.raises(ValueError, match="unknown parameter 'nstarts'"):
+        est.set_params(nstarts=2)
+    with pytest.raises(FittingError, match="not fitted"):
+        est.predict({"time": [1.0]})
+
+
+def test_epoch_zero_is_dropped_for_time_power_laws_but_kept_for_the_unified_law(
+    unified_sweep,
+) -> None:
+    X = as_roles(unified_sweep)
+    n_init = int((X["time"] == 0).sum())
+    assert n_init > 0
+    kaplan = ScalingLawRegressor("kaplan", n_starts=2).fit(X)
+    assert kaplan.n_dropped_ == n_init
+    assert kaplan.n_points_ == len(X) - n_init
+    unified = ScalingLawRegressor("unified", n_starts=2).fit(X, groups=X["run_id"])
+    assert unified.n_dropped_ == 0
+
+
+def test_bad_inputs_are_refused_with_the_reason() -> None:
+    X = {"time": np.geomspace(1, 100, 10)}
+    y = np.linspace(1.0, 0.1, 10)
+    bad = y.copy()
+    bad[3] = 0.0
+    with pytest.raises(FittingError, match="1 values that are not finite and positive"):
+        ScalingLawRegressor("power").fit(X, bad)
+    with pytest.raises(FittingError, match="input role 'size' is missing"):
+        ScalingLawRegressor("kaplan").fit(X, y)
+    with pytest.raises(FittingError, match="only 3 usable points"):
+        ScalingLawRegressor("power").fit({"time": X["time"][:3]}, y[:3])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        ScalingLawRegressor("power", loss="l2").fit(X, y)
+
+
+def test_json_round_trip_keeps_predictions_and_intervals(chinchilla_sweep, tmp_path) -> None:
+    X = as_roles(chinchilla_sweep)
+    est = ScalingLawRegressor("chinchilla-time", n_bootstrap=30, random_state=2).fit(
+        X, groups=X["run_id"]
+    )
+    path = est.to_json(tmp_path / "fit.json")
+    data = json.loads(path.read_text())
+    assert data["law"]["name"] == "chinchilla-time"
+    assert len(data["bootstrap_params"]) == 30
+    again = load_fit(path)
+    new = pd.DataFrame({"size": [1e6, 3e3], "time": [500.0, 2.0]})  # beyond and inside the fit
+    np.testing.assert_allclose(again.predict(new), est.predict(new), rtol=1e-12)
+    for kind in ("mean", "new-run"):
+        np.testing.assert_allclose(again.predict_interval(new, kind),
+                                   est.predict_interval(new, kind), rtol=1e-12)
+    for name, interval in est.params_interval_.items():
+        np.testing.assert_allclose(again.params_interval_[name], interval, rtol=1e-12)
+
+
+def test_bootstrap_resamples_whole_runs() -> None:
+    groups = np.repeat(np.array(["a", "b", "c", "d"]), [3, 5, 2, 4])
+    for idx in group_resamples(groups, 20, np.random.default_rng(0)):
+        drawn = groups[idx]
+        for g in np.unique(drawn):  # each drawn run comes with all of its points
+            assert np.sum(drawn == g) % np.sum(groups == g) == 0
+        assert len(np.unique(idx)) <= len(idx)
+
+
+def test_run_bootstrap_is_wider_than_point_bootstrap_under_run_noise() -> None:
+    """Points of one run share an offset: resampling points would understate the uncertainty."""
+    from scaletime.fitting.synthetic import synthetic_sweep
+
+    df = as_roles(synthetic_sweep(
+        "chinchilla-time", {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6},
+        seeds=(0, 1), run_sd=0.1, point_sd=0.01, random_state=4,
+    ))
+    widths = {}
+    for unit, groups in (("run", df["run_id"]), ("point", None)):
+        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=60, random_state=0).fit(
+            df, groups=groups
+        )
+        lo, hi = est.params_interval_["alpha"]
+        widths[unit] = hi - lo
+    assert widths["run"] > 2 * widths["point"]
