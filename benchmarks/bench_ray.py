@@ -55,6 +55,7 @@ from scaletime import __version__
 from scaletime.cli.sweep_cmd import config_path
 from scaletime.sweep.executor import Executor, LocalExecutor, run_sweep
 from scaletime.sweep.export import load_table
+from scaletime.sweep.plan import plan_runs, plan_units
 from scaletime.sweep.ray_executor import RayExecutor, import_ray
 from scaletime.sweep.spec import SweepSpec, load_spec
 
@@ -119,12 +120,35 @@ def timed_sweep(spec: SweepSpec, executor: Executor, out: Path) -> dict[str, Any
     return {"wall_s": wall, "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
 
 
+def ray_start_stop_s(temp_dir: Path, repeats: int = 3) -> float:
+    """Median seconds to start and stop an empty one-CPU local Ray instance (Ray's fixed cost)."""
+    ray = import_ray()
+    times = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
+                 _temp_dir=str(temp_dir / f"empty{i}"))  # fmt: skip
+        ray.shutdown()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _ratio(median: dict[str, float], a: str, b: str) -> float | None:
+    """median[a] / median[b], or None when either configuration was not run."""
+    return median[a] / median[b] if a in median and b in median else None
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spec", type=Path, default=None, help="spec (default: the demo)")
     parser.add_argument("--epochs", type=float, default=None, help="override the budget")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS / "ray.json")
+    parser.add_argument(
+        "--configs",
+        default="local_1thread,ray_1worker_1thread,ray_2workers_1thread,local",
+        help="comma-separated subset of the configurations to run",
+    )
     args = parser.parse_args(argv)
 
     import_ray()
@@ -142,7 +166,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     work = Path(tempfile.mkdtemp(prefix="st-bench-ray-", dir="/tmp"))
     configs = configurations(work)
-    names = list(configs)
+    names = [name for name in args.configs.split(",") if name]
+    unknown = set(names) - set(configs)
+    if unknown:
+        parser.error(f"unknown configurations {sorted(unknown)}; known: {', '.join(configs)}")
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     reference = None
     try:
@@ -159,39 +186,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 if reference is not None:
                     result["max_abs_diff"] = float(np.nanmax(np.abs(table - reference)))
                 runs[name].append(result)
+                load = result["loadavg_before"][0]
                 print(
-                    f"rep {rep} {name:24s} {result['wall_s']:8.1f} s  load {result['loadavg_before'][0]:.1f}"
+                    f"rep {rep} {name:24s} {result['wall_s']:8.1f} s  load {load:.1f}", flush=True
                 )
+        ceiling = machine_parallel_ceiling()
+        start_stop = ray_start_stop_s(work)
     finally:
         left = _processes_naming(str(work))
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(work, ignore_errors=True)
 
-    ceiling = machine_parallel_ceiling()
     median = {name: statistics.median(r["wall_s"] for r in runs[name]) for name in names}
-    import ray
-
     summary = {
         "spec": spec.name,
         "spec_hash": spec.spec_hash(),
         "epochs": spec.train.epochs,
-        "units": len(spec.seeds) * len(spec.data.sizes) * len(spec.data.label_noise),
+        "units": len(plan_units(spec, plan_runs(spec))),
         "members_per_unit": len(spec.model.widths),
         "cpu_count": os.cpu_count(),
         "repeats": args.repeats,
         "median_wall_s": median,
-        "overhead_ratio": median["ray_1worker_1thread"] / median["local_1thread"],
+        "overhead_ratio": _ratio(median, "ray_1worker_1thread", "local_1thread"),
         "overhead_target": 1.10,
-        "speedup_2_vs_1_workers": median["ray_1worker_1thread"] / median["ray_2workers_1thread"],
+        "speedup_2_vs_1_workers": _ratio(median, "ray_1worker_1thread", "ray_2workers_1thread"),
         "machine_2_vs_1_processes": ceiling,
-        "ray_default_vs_local_default": median["ray_2workers_1thread"] / median["local"],
+        "ray_start_stop_s": start_stop,
+        "ray_default_vs_local_default": _ratio(median, "ray_2workers_1thread", "local"),
         "leftover_processes_killed": len(left),
         "runs": runs,
         "versions": {
             "scaletime": __version__,
             "torch": torch.__version__,
-            "ray": ray.__version__,
+            "ray": import_ray().__version__,
             "python": platform.python_version(),
         },
         "machine": platform.platform(),
@@ -200,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
     keys = ("median_wall_s", "overhead_ratio", "speedup_2_vs_1_workers",
-            "machine_2_vs_1_processes", "ray_default_vs_local_default")  # fmt: skip
+            "machine_2_vs_1_processes", "ray_start_stop_s", "ray_default_vs_local_default")  # fmt: skip
     print(json.dumps({k: summary[k] for k in keys}, indent=2))
     return summary
 

@@ -1,11 +1,13 @@
 """``scaletime run --executor/--address``: refused with a useful message before anything runs.
 
-These tests need no Ray: the first one hides it, as on a machine without the extra.
+These tests need no Ray cluster; the first hides Ray, as on a machine without the extra.
 """
 
 from __future__ import annotations
 
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,31 @@ def test_bad_executor_options_are_refused_by_name(
     assert code == 2
     assert message in text
     assert not out.exists()
+
+
+@pytest.mark.ray
+def test_an_address_where_no_cluster_answers_fails_in_seconds(
+    app: typer.Typer, spec_file: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("ray", reason="needs the ray extra: pip install 'scaletime[ray]'")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    code, text = _run(app, str(spec_file), "--out", str(tmp_path / "out"),
+                      "--executor", "ray", "--address", f"127.0.0.1:{port}")  # fmt: skip
+    assert code == 2
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in text
+    assert time.monotonic() - start < 60  # ray.init alone would retry for minutes
+
+
+def test_a_worker_with_other_versions_than_the_driver_refuses_the_unit() -> None:
+    from scaletime.errors import ScaletimeError
+    from scaletime.sweep.plan import plan_runs, plan_units
+    from scaletime.sweep.ray_executor import _train_unit
+    from scaletime.sweep.spec import parse_spec
+
+    spec = parse_spec({"data": {"dataset": "digits", "sizes": [100]}, "model": {"widths": [2]}})
+    unit = plan_units(spec, plan_runs(spec))[0]
+    with pytest.raises(ScaletimeError, match=r"driver scaletime 0\.0\.0 with torch 1\.0"):
+        _train_unit(spec, unit, None, "cpu", 1, ("0.0.0", "1.0"))  # type: ignore[arg-type]

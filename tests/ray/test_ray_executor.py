@@ -235,3 +235,20 @@ def test_without_an_address_a_private_local_instance_is_started_and_stopped(
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
     assert_same_rows(reference[reference.seed == 0], load_table(tmp_path / "sweep"))
+
+
+def test_an_error_raised_by_training_is_reported_once_not_retried(
+    ray_cluster, tmp_path: Path
+) -> None:
+    spec = tmp_path / "too-big.toml"  # digits has 1,297 training images: the engine refuses
+    spec.write_text(SPEC_TOML.replace("sizes = [600]", "sizes = [5000]").replace(
+        "seeds = [0, 1, 2]", "seeds = [0]").replace("widths = [2, 8]", "widths = [2]"))  # fmt: skip
+    before = ray_cluster.units_started()
+    res = subprocess.run(
+        _cli(spec, tmp_path / "sweep", "--address", ray_cluster.address),
+        env=ray_cluster.driver_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "data_size=5000 exceeds" in " ".join(res.stderr.split())
+    after = ray_cluster.units_started()
+    assert sum(after.values()) - sum(before.values()) == 1  # deterministic: no retry

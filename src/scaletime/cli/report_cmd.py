@@ -33,7 +33,10 @@ def _fail(message: str) -> None:
 
 
 def _fit_options(n_starts: int | None, max_nfev: int | None) -> dict[str, int]:
-    out = {}
+    """The report's default fitter budget, with the options given on the command line."""
+    from scaletime.report import ReportOptions
+
+    out = dict(ReportOptions().fit_options)
     if n_starts is not None:
         out["n_starts"] = n_starts
     if max_nfev is not None:
@@ -61,7 +64,7 @@ def report(
         None, "--max-nfev", help="Law fits: evaluations per optimisation."
     ),
     max_checkpoints: int = typer.Option(
-        None, "--max-checkpoints", help="Fit laws on at most this many checkpoints per run."
+        12, "--max-checkpoints", help="Fit laws on at most this many checkpoints per run (0: all)."
     ),
 ) -> None:
     """Write a self-contained HTML report (FOLDER/report.html) of a sweep, and print its path."""
@@ -85,7 +88,7 @@ def report(
         tolerance=tolerance,
         gamma=g,
         fit_options=_fit_options(n_starts, max_nfev),
-        fit_max_checkpoints=max_checkpoints,
+        fit_max_checkpoints=max_checkpoints or None,
         laws=tuple(x.strip() for x in laws.split(",")) if laws else None,
     )
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scaletime.errors import ScaletimeError
@@ -27,7 +28,7 @@ def config_path(name: str) -> Path:
 
 
 def _fail(err: Exception) -> None:
-    console.print(f"[red]error:[/] {err}")
+    console.print(f"[red]error:[/] {escape(str(err))}")
     raise typer.Exit(2)
 
 
@@ -52,7 +53,6 @@ def run(
     ),
 ) -> None:
     """Run a sweep, or resume it: finished runs are never retrained."""
-    from rich.markup import escape
 
     from scaletime.sweep.executor import Executor, LocalExecutor, run_sweep
     from scaletime.sweep.spec import load_spec
@@ -74,7 +74,7 @@ def run(
             chosen = LocalExecutor(device)
         outcome = run_sweep(spec, out, executor=chosen, console=console, show_progress=progress)
     except ScaletimeError as err:
-        _fail(ScaletimeError(escape(str(err))))  # plain text: keep "scaletime[ray]" as written
+        _fail(err)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: re-run the same command to resume.")
         raise typer.Exit(130) from None

@@ -35,7 +35,11 @@ CheckpointSink = Callable[[WorkUnit, list[Measurement]], None]
 
 
 class Executor(Protocol):
-    """Runs work units and reports each checkpoint's rows to ``sink`` (called in the driver)."""
+    """Runs work units and reports their rows to ``sink``, called in the driver process.
+
+    Each call carries one or more whole checkpoints of one unit, in increasing epoch order, and is
+    committed as one transaction (the local executor sends one checkpoint per call; Ray one unit).
+    """
 
     def run(self, spec: SweepSpec, units: Sequence[WorkUnit], sink: CheckpointSink) -> None: ...
 

@@ -118,11 +118,6 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
         ) from None
 
 
-def checkpoint_order(rows: Sequence[Measurement]) -> list[Measurement]:
-    """``rows`` grouped by checkpoint, in increasing epoch order (stable within a checkpoint)."""
-    return sorted(rows, key=lambda m: m.epoch)
-
-
 @dataclass
 class RayExecutor:
     """Trains work units as Ray tasks; the driver writes each finished unit in one transaction.
@@ -209,7 +204,8 @@ class RayExecutor:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
                     unit = pending.pop(ref)
-                    sink(unit, checkpoint_order(self._result(ray, ref, unit)))
+                    rows = self._result(ray, ref, unit)
+                    sink(unit, sorted(rows, key=lambda m: m.epoch))  # by checkpoint, stable
         finally:
             for ref in pending:  # an error or an interrupt: stop what is still queued or running
                 ray.cancel(ref, force=True)
@@ -233,7 +229,7 @@ class RayExecutor:
                 kwargs["num_cpus"] = self.num_cpus
             if self.temp_dir is not None:
                 kwargs["_temp_dir"] = str(self.temp_dir)
-        if address is not None:
+        else:
             _check_reachable(address)
         try:
             ray.init(address=address or "local", **kwargs)
@@ -246,7 +242,7 @@ class RayExecutor:
         resources = ray.cluster_resources()
         where = f"cluster {address}" if address else "a local Ray instance"
         self._say(
-            f"ray: connected to {where}: {len(ray.nodes())} node(s), "
+            f"ray: connected to {where}: {sum(n['Alive'] for n in ray.nodes())} node(s), "
             f"{resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs"
         )
         return True
