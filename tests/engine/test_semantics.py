@@ -282,3 +282,13 @@ def test_bucket_plan_is_the_cheapest_partition() -> None:
                     start = i + 1
             best = min(best, total)
         assert cost == pytest.approx(best)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_cuda_gives_the_cpu_numbers(images: Dataset, arch: str) -> None:
+    cfg = TrainConfig(arch=arch, depth=2, batch_size=20, epochs=2, eval_epochs=(1.0, 2.0))
+    members = _members(widths=(2, 5), seeds=(0, 1))
+    cpu = train_members(images, members, cfg)
+    gpu = train_members(images, members, TrainConfig(**{**cfg.__dict__, "device": "cuda"}))
+    np.testing.assert_allclose(_values(cpu), _values(gpu), rtol=1e-4, atol=1e-6)

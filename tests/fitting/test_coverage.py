@@ -19,7 +19,7 @@ def test_new_run_prediction_intervals_cover_90_percent() -> None:
     for sim in range(6):
         fitted = as_roles(synthetic_sweep("chinchilla-time", CHINCHILLA_TIME_TRUTH, **GRID,
                                           **NOISE, seeds=(0, 1, 2, 3), random_state=sim))
-        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=100, confidence=0.9,
+        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=60, confidence=0.9,
                                   random_state=sim, n_starts=2).fit(
             fitted, groups=fitted["run_id"]
         )

@@ -93,7 +93,7 @@ def test_run_bootstrap_is_wider_than_point_bootstrap_under_run_noise() -> None:
     ))
     widths = {}
     for unit, groups in (("run", df["run_id"]), ("point", None)):
-        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=60, random_state=0).fit(
+        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=40, random_state=0).fit(
             df, groups=groups
         )
         lo, hi = est.params_interval_["alpha"]

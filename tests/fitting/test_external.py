@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scaletime.fitting.estimator import ScalingLawRegressor
@@ -78,8 +79,11 @@ def test_alabdulmohsin_benchmark_scored_its_own_way(external: Path) -> None:
     curves at least twice as well as a plain power law with a floor (M2) on the median curve."""
     curves = load_alabdulmohsin([external / "alabdulmohsin_benchmark_lang.csv"])
     nmt = curves[curves["Domain"] == "NMT"]
-    scores = score_alabdulmohsin(nmt, laws=("m4", "bnsl", "unified-time", "power"),
-                                 fit_options={"n_starts": 4})
+    scores = pd.concat([  # M4's flat directions need more starts than the others
+        score_alabdulmohsin(nmt, laws=("m4",), fit_options={"n_starts": 4}),
+        score_alabdulmohsin(nmt, laws=("bnsl", "unified-time", "power"),
+                            fit_options={"n_starts": 2}),
+    ], ignore_index=True)
     assert (scores["status"] == "ok").all()
     assert scores.groupby("law").size().eq(nmt.groupby(["Task", "Model"]).ngroups).all()
     # the score is the RMSE of log loss on the targets, recomputed here for one curve

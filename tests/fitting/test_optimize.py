@@ -72,26 +72,24 @@ def test_same_seed_same_fit_and_seeds_agree(chinchilla_sweep) -> None:
 
 
 def test_unified_law_reaches_one_optimum_from_20_random_starts(unified_sweep) -> None:
-    """Issue 7's done-criterion on a demo-shaped synthetic sweep.
-
-    The fit started from 20 random seeds (each: 2 local optimisations from uniform random
-    starts, no grid screening) ends at one optimum every time, near the truth. Single random
-    starts reach it in most, not all, cases (docs/fitting.md reports the measured share)."""
+    """Issue 7's done-criterion on a demo-shaped synthetic sweep: 20 local optimisations from
+    uniform random starts (no grid screening) all end at one optimum, with the same curves, for
+    two independent draws of the starts; the optimum is near the truth."""
     X = as_roles(unified_sweep)
     fits = [
-        ScalingLawRegressor("unified", start="random", n_starts=2, random_state=seed).fit(
+        ScalingLawRegressor("unified", start="random", n_starts=20, random_state=seed).fit(
             X, groups=X["run_id"]
         )
-        for seed in range(20)
+        for seed in (0, 1)
     ]
-    losses = np.array([f.loss_ for f in fits])
-    assert np.all(np.abs(losses / losses.min() - 1) < 1e-4), np.sort(losses)
     inputs = {r: X[r].to_numpy() for r in fits[0].law_.roles}
-    preds = np.array([f.predict(inputs) for f in fits])
-    assert np.max(np.abs(np.log(preds / preds[0]))) < 1e-3  # the same curves, not only the loss
-    single = [s["loss"] for f in fits for s in f.starts_]
-    share = np.mean(np.abs(np.array(single) / losses.min() - 1) < 1e-4)
-    assert share >= 0.75
+    reference = fits[0].predict(inputs)
+    for est in fits:
+        losses = np.array([s["loss"] for s in est.starts_])
+        assert len(losses) == 20
+        assert est.n_at_optimum_ == 20, np.sort(losses)
+        preds = np.array([est.law_.predict(inputs, s["params"]) for s in est.starts_])
+        assert np.max(np.abs(np.log(preds / reference))) < 1e-3  # same curves, not only loss
     theory = fits[0].law_.theory_values(fits[0].params_)
     assert theory["gamma"] == pytest.approx(UNIFIED_TRUTH["gamma"], abs=0.05)
     assert theory["c"] == pytest.approx(UNIFIED_TRUTH["c"], rel=0.3)

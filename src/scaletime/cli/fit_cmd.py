@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scaletime.errors import ScaletimeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scaletime.fitting.estimator import ScalingLawRegressor
+    from scaletime.fitting.table import FitTable
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,7 +56,20 @@ def _split_list(text: str | None, option: str) -> list[str] | None:
     return items
 
 
-def _load(source: str, size, time, data, noise, metric, seed_column, run, group_by, where, derive):
+def _load(
+    source: Any,
+    size: str | None,
+    time: str | None,
+    data: str | None,
+    noise: str | None,
+    metric: str | None,
+    seed_column: str | None,
+    run: str | None,
+    group_by: str | None,
+    where: str | None,
+    derive: list[str] | None,
+) -> FitTable:
+    """The table mapped onto the fitting roles (``source``: path or DataFrame)."""
     from scaletime.fitting.table import load_fit_table
 
     return load_fit_table(
@@ -62,7 +81,7 @@ def _load(source: str, size, time, data, noise, metric, seed_column, run, group_
 # ------------------------------------------------------------------------------------ fit
 
 
-def _params_table(est) -> Table:
+def _params_table(est: ScalingLawRegressor) -> Table:
     conf = round(100 * est.confidence)
     table = Table(title=f"{est.law_.name}: {est.law_.equation}")
     table.add_column("parameter")
@@ -207,7 +226,7 @@ def predict(
 # ------------------------------------------------------------------------------- evaluate
 
 
-def _results_table(result, title: str, setting_cols: list[str]) -> Table:
+def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) -> Table:
     table = Table(title=title)
     for col in [*setting_cols, "law", "roles", "RMSLE", "MdARE", "fit pts", "held-out pts",
                 "curves", "s", "note"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from scaletime.fitting.bootstrap import (
 )
 from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.laws import Law, get_law, law_from_config
-from scaletime.fitting.laws.base import ROLES
-from scaletime.fitting.losses import LOSS_NAMES, get_loss
+from scaletime.fitting.laws.base import ROLES, Param
+from scaletime.fitting.losses import LOSS_NAMES, Loss, get_loss
 from scaletime.fitting.optimize import Problem, local_fit, multistart_fit
 
 FORMAT_VERSION = 1
@@ -62,7 +62,16 @@ def as_inputs(X: Any, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
 class _Refit:
     """A picklable bootstrap refit: warm-started local fit on the rows ``idx``."""
 
-    def __init__(self, law: Law, inputs, y, loss, specs, z_best, max_nfev) -> None:
+    def __init__(
+        self,
+        law: Law,
+        inputs: dict[str, np.ndarray],
+        y: np.ndarray,
+        loss: Loss,
+        specs: tuple[Param, ...],
+        z_best: np.ndarray,
+        max_nfev: int | None,
+    ) -> None:
         self.law, self.inputs, self.y = law, inputs, y
         self.loss, self.specs, self.z_best, self.max_nfev = loss, specs, z_best, max_nfev
 
@@ -124,7 +133,9 @@ class ScalingLawRegressor:
     params_interval_ : dict or None
         name -> (low, high) percentile interval at ``confidence``.
     residual_quantiles_ : ndarray
-        Stored distribution of ``log y - log f`` (for new-run intervals).
+        Stored distribution of ``log y - log f`` (for new-run intervals): out-of-bag residuals
+        of the bootstrap refits, or in-sample residuals without a bootstrap
+        (``residual_source_``).
     n_points_, n_groups_, n_dropped_ : int
     input_ranges_ : dict
         role -> (min, max) of the fitted inputs (predictions outside extrapolate).
@@ -200,7 +211,13 @@ class ScalingLawRegressor:
             raise FittingError("this ScalingLawRegressor is not fitted yet; call fit() first")
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X: Any, y: Any = None, groups: Any = None, progress=None) -> ScalingLawRegressor:
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        groups: Any = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ScalingLawRegressor:
         """Fit the law to ``(X, y)``.
 
         Parameters
@@ -354,8 +371,9 @@ class ScalingLawRegressor:
 
         ``kind="mean"``: percentile interval of the law itself over bootstrap refits (needs
         ``n_bootstrap > 0``). ``kind="new-run"``: prediction interval for the measurement of a new
-        run, ``log f(x; theta_b) + e`` with ``theta_b`` a bootstrap refit and ``e`` a residual
-        (docs/fitting.md, "Uncertainty"); without a bootstrap, only the residual spread is used.
+        run, ``log f(x; theta_b) + e`` with ``theta_b`` a bootstrap refit and ``e`` an
+        out-of-bag residual (a residual of a run the refit did not see; docs/fitting.md,
+        "Uncertainty"); without a bootstrap, in-sample residuals widened by sqrt(n / (n - k)).
         """
         self._check_fitted()
         confidence = check_confidence(self.confidence if confidence is None else confidence)

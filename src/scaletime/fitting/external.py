@@ -123,7 +123,9 @@ def fit_chinchilla_epoch(
                                                    ("alpha", "beta", "e", "a", "b")))
     ])
     if n_best is not None:
-        start_obj = np.array([_epoch_objective(g, log_n, log_d, log_l, delta)[0] for g in grid])
+        a, b, e, alpha, beta = (grid[:, k : k + 1] for k in range(5))  # (n_grid, 1) each
+        lse = np.logaddexp(np.logaddexp(a - alpha * log_n, b - beta * log_d), e)
+        start_obj = huber(lse - log_l, delta).sum(axis=1)
         grid = grid[np.argsort(start_obj, kind="stable")[:n_best]]
     best_x, best_f = None, np.inf
     for theta0 in grid:

@@ -34,8 +34,6 @@ from scaletime.fitting.losses import Loss, log_residual
 
 #: Points per parameter in the default start grid when a parameter declares none.
 DEFAULT_GRID_POINTS = 3
-#: Half-width (internal units) of the start range of a parameter with an infinite bound.
-UNBOUNDED_HALF_RANGE = 2.0
 
 
 @dataclass(frozen=True)
@@ -253,7 +251,7 @@ def _score_candidate(problem: Problem, z_search: np.ndarray) -> tuple[float, np.
 
 
 def _least_squares(
-    problem: Problem, fun, z0, lo, hi, max_nfev, jac="2-point"
+    problem: Problem, fun, z0, lo, hi, max_nfev, jac="2-point", loss_options=None
 ) -> tuple[np.ndarray, bool, int]:
     z0 = np.clip(z0, lo, hi)
     with warnings.catch_warnings():
@@ -269,9 +267,13 @@ def _least_squares(
             ftol=1e-9,
             xtol=1e-9,
             gtol=1e-9,
-            **problem.loss.scipy_options(),
+            **(loss_options or problem.loss.scipy_options()),
         )
     return res.x, bool(res.status > 0), int(res.nfev)
+
+
+#: SciPy options of the smooth (least-squares) search stage that precedes a robust loss.
+_SMOOTH = {"loss": "linear", "f_scale": 1.0}
 
 
 def local_fit(
@@ -280,7 +282,10 @@ def local_fit(
     """Optimise from the full internal start ``z0`` with SciPy's bounded trust-region solver.
 
     For separable laws with ``project=True``, first the nonlinear parameters alone (amplitudes by
-    variable projection), then all parameters jointly on the exact objective.
+    variable projection), then all parameters jointly on the exact objective. With a robust loss
+    (``huber``, ``mae``) the search first runs on squared log error, which is smooth and two to
+    three times cheaper to converge; the last joint polish uses the exact loss. (Bootstrap
+    refits, ``project=False``, start at the optimum and polish on the exact loss only.)
     """
     lo, hi = problem.bounds()
     z = np.clip(np.asarray(z0, dtype=float), lo, hi)
@@ -292,10 +297,15 @@ def local_fit(
         def projected(z_nl: np.ndarray) -> np.ndarray:
             return problem.residual(complete_with_amplitudes(problem, z_nl))
 
-        z_nl, converged, n = _least_squares(problem, projected, z[nl], nl_lo, nl_hi, max_nfev)
+        z_nl, converged, n = _least_squares(problem, projected, z[nl], nl_lo, nl_hi, max_nfev,
+                                            loss_options=_SMOOTH)
         z = complete_with_amplitudes(problem, z_nl)
         n_eval += n
-    jac = problem.residual_jacobian if problem.law.has_jacobian else "2-point"
+    analytic = problem.law.has_jacobian and not len(problem.law.violation(problem.to_values(z)))
+    jac = problem.residual_jacobian if analytic else "2-point"
+    if project and problem.loss.name != "mse":
+        z, _, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac, _SMOOTH)
+        n_eval += n
     z, conv2, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac)
     n_eval += n
     return LocalResult(

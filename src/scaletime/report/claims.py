@@ -45,7 +45,8 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
     (
         "data",
         "Larger models need less data",
-        "γ_data in n_needed ∝ N^(−γ_data) (examples to reach a final-error threshold)",
+        "concordance: share of (smaller, larger) size pairs × final-error thresholds where the "
+        "larger needs fewer training examples (censoring included; 0.5 = no relation)",
     ),
     (
         "noise",
@@ -75,8 +76,9 @@ RULES: dict[str, str] = {
     "unified": "per experiment and held-out axis (size, time, data): holds if the unified law's "
     "held-out RMSLE ≤ 1.1 × the best other law's; partly if ≤ 1.5 ×; fails otherwise or if the "
     "unified fit failed.",
-    "data": "per data-volume experiment: holds if the 95% CI of γ_data lies above 0; partly if "
-    "γ_data > 0 but the CI reaches 0 (or there is none); fails if γ_data ≤ 0.",
+    "data": "per data-volume experiment: holds if the 95% CI of the concordance lies above 0.5; "
+    "partly if the concordance > 0.5 but the CI reaches 0.5 (or there is none); fails if ≤ 0.5. "
+    "The fitted γ_data of n_needed ∝ N^(−γ_data) is given alongside.",
     "noise": "per label-noise experiment: holds if the 95% CI of the slope lies above 0; partly if "
     "the slope > 0 but the CI reaches 0; fails if the slope ≤ 0.",
     "larger": "per experiment, the worst pair: holds if the 95% CI of the increase lies above 0; "
@@ -145,19 +147,22 @@ class Claim:
 
     @property
     def where_fails(self) -> str:
-        bad = [i for i in self.items if i.verdict in (FAILS, PARTLY) and not i.control]
-        ctrl = [i for i in self.items if i.control]
+        """The items that do not hold (short: value and verdict; notes are in the details)."""
+
+        def label(i: ClaimItem) -> str:
+            return f"{i.experiment}{' ' + i.where if i.where else ''}"
+
         parts = [
-            f"{i.experiment}{' ' + i.where if i.where else ''}: {i.text()} ({i.verdict}"
-            f"{'; ' + i.note if i.note else ''})"
-            for i in bad
+            f"{label(i)}: {i.verdict}, {i.text()}"
+            for i in self.items
+            if i.verdict in (FAILS, PARTLY) and not i.control
         ]
         parts += [
-            f"control {i.experiment}: {i.text()} ({i.verdict}{'; ' + i.note if i.note else ''})"
-            for i in ctrl
+            f"{label(i)}: not measured"
+            for i in self.items
+            if i.verdict == NOT_TESTED and not i.control
         ]
-        untested = [i for i in self.items if i.verdict == NOT_TESTED and not i.control]
-        parts += [f"{i.experiment}: not measured ({i.note})" for i in untested]
+        parts += [f"control {label(i)}: {i.verdict}, {i.text()}" for i in self.items if i.control]
         return "; ".join(parts) if parts else "—"
 
     def to_dict(self) -> dict[str, Any]:
@@ -338,7 +343,34 @@ def _estimate_items(name: str, summary: dict[str, Any], key: str) -> list[ClaimI
     if not d:
         return []
     value, ci = _estimate(d)
-    return [ClaimItem(name, d.get("where", ""), value, ci, _positive_rule(value, ci))]
+    where = d.get("where", "")
+    return [ClaimItem(name, "" if where == "all" else where, value, ci, _positive_rule(value, ci))]
+
+
+def _data_items(name: str, summary: dict[str, Any]) -> list[ClaimItem]:
+    d = summary.get("data_concordance")
+    if not d:
+        return []
+    value, ci = _estimate(d)
+    if not math.isfinite(value):
+        verdict = NOT_TESTED
+    elif value <= 0.5:
+        verdict = FAILS
+    elif math.isfinite(ci[0]) and ci[0] > 0.5:
+        verdict = HOLDS
+    else:
+        verdict = PARTLY
+    details = d.get("details", {})
+    g, gci = _estimate(summary.get("data_needed"))
+    note = (
+        f"{details.get('concordant', 0)} concordant / {details.get('discordant', 0)} "
+        f"discordant pairs; γ_data {value_text(g, gci)}"
+    )
+    return [
+        ClaimItem(
+            name, d.get("where", "") if d.get("where") != "all" else "", value, ci, verdict, note
+        )
+    ]
 
 
 def _cause_items(name: str, summary: dict[str, Any]) -> list[ClaimItem]:
@@ -387,7 +419,7 @@ def evaluate_claims(summaries: dict[str, dict[str, Any]]) -> list[Claim]:
         claims["predict"].items += _predict_items(name, s)
         if _role(s) == "sgd":
             claims["unified"].items += _unified_items(name, s)
-        claims["data"].items += _estimate_items(name, s, "data_needed")
+        claims["data"].items += _data_items(name, s)
         claims["noise"].items += _estimate_items(name, s, "noise_sensitivity")
         claims["larger"].items += _estimate_items(name, s, "larger_is_worse")
         claims["cause"].items += _cause_items(name, s)
@@ -477,7 +509,7 @@ def claims_html(claims: Sequence[Claim]) -> str:
         return f"<td class='verdict-{cls}'>{html.escape(v)}</td>"
 
     rows = [
-        "<div class='scroll'><table class='claims'><tr><th>#</th><th>claim</th><th>metric</th>"
+        "<div class='scroll'><table class='claims text'><tr><th>#</th><th>claim</th><th>metric</th>"
         "<th>measured (95% CI)</th><th>verdict</th><th>where it fails</th></tr>"
     ]
     for k, c in enumerate(claims):
@@ -495,7 +527,7 @@ def claims_html(claims: Sequence[Claim]) -> str:
             rows.append("<p>No experiment measured this claim.</p>")
             continue
         rows.append(
-            "<div class='scroll'><table><tr><th>experiment</th><th>where</th>"
+            "<div class='scroll'><table class='text'><tr><th>experiment</th><th>where</th>"
             "<th>value (95% CI)</th><th>verdict</th><th>note</th></tr>"
         )
         for i in c.items:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -18,6 +20,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # only for annotations: the figures take what these modules computed
+    from scaletime.analysis import SettingAnalysis, SizeCurves
+    from scaletime.report.laws import FittedLaw, LawEvaluation
+    from scaletime.report.measure import EpochWise, Estimate
 
 plt.rcParams.update(
     {
@@ -34,14 +41,33 @@ plt.rcParams.update(
 def width_colors(widths: Sequence[float]) -> tuple[LogNorm, matplotlib.colors.Colormap]:
     """One colour scale for width across every figure (log-spaced, viridis)."""
     lo, hi = float(min(widths)), float(max(widths))
-    return LogNorm(vmin=lo, vmax=max(hi, lo * 1.0001)), plt.get_cmap("viridis")
+    norm = LogNorm(vmin=lo, vmax=max(hi, lo * 1.0001))
+    norm.widths = sorted({float(w) for w in widths})  # the colour bar is ticked at these
+    return norm, plt.get_cmap("viridis")
+
+
+#: Widths labelled on a width colour bar (the paper's, and the CNN multipliers).
+WIDTH_TICKS = (1, 2, 4, 5, 8, 10, 16, 20, 50, 100, 200, 500, 1000)
 
 
 def _colorbar(
     fig: Figure, ax: plt.Axes, norm: LogNorm, cmap: matplotlib.colors.Colormap, label: str
 ) -> None:
+    """A colour bar for the width scale, ticked at the widths drawn (or usual ones if many)."""
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    fig.colorbar(sm, ax=ax, label=label, pad=0.01)
+    cbar = fig.colorbar(sm, ax=ax, label=label, pad=0.01)
+    ticks = getattr(norm, "widths", [])
+    if not 2 <= len(ticks) <= 10:
+        ticks = [t for t in WIDTH_TICKS if norm.vmin * 0.999 <= t <= norm.vmax * 1.001]
+    if len(ticks) >= 2:
+        cbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+        cbar.minorticks_off()
+
+
+def _log_x(ax: plt.Axes) -> None:
+    """Log x axis labelled at decades only (minor labels crowd narrow ranges)."""
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def learning_curves(
@@ -99,7 +125,7 @@ def final_vs_width(df: pd.DataFrame, metric: str = "test_error", by: str = "labe
                 color=tcmap(i / max(1, len(picks) - 1) * 0.85),
                 label=f"epoch {t:.3g}",
             )
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_xlabel("parameters N")
         ax.set_ylabel(metric.replace("_", " "))
         ax.set_title(f"{by.replace('_', ' ')} = {val:g}")
@@ -121,7 +147,7 @@ def versus_data(df: pd.DataFrame, metric: str = "test_error") -> Figure:
         for w, g in frame.groupby("width"):
             per_run = g.groupby(["data_size", "seed"])[metric].agg(agg).groupby("data_size").mean()
             ax.plot(per_run.index, per_run.values, marker="o", ms=3, color=cmap(norm(w)))
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_yscale("log")
         ax.set_xlabel("training examples n")
         ax.set_ylabel(metric.replace("_", " "))
@@ -147,7 +173,7 @@ def noise_sensitivity(df: pd.DataFrame, metric: str = "test_error") -> Figure:
                 ms=3,
                 label=f"n={n}, noise {noise:g}",
             )
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_xlabel("parameters N")
     ax.set_ylabel(f"Δ {metric.replace('_', ' ')} / noise rate")
     ax.legend(fontsize=7)
@@ -185,7 +211,7 @@ def _threshold_colors(n: int) -> list:
     return [cmap(0.05 + 0.8 * i / max(1, n - 1)) for i in range(n)]
 
 
-def tmin_vs_scale(setting, title: str = "") -> Figure:
+def tmin_vs_scale(setting: SettingAnalysis, title: str = "") -> Figure:
     """The paper's Figure 1: t_min against the effective scale p = N^(1/3), log–log.
 
     One colour per threshold: geometric mean over seeds with its 95% interval, the fitted
@@ -238,13 +264,13 @@ def tmin_vs_scale(setting, title: str = "") -> Figure:
     return fig
 
 
-def _size_curves(setting):
+def _size_curves(setting: SettingAnalysis) -> list[SizeCurves]:
     from scaletime.analysis import size_curves
 
     return size_curves(setting.rows)
 
 
-def prediction_curves(setting, title: str = "") -> Figure:
+def prediction_curves(setting: SettingAnalysis, title: str = "") -> Figure:
     """Predicted (dashed) vs actual (solid) curves in both directions, with the noise floor.
 
     Left: the largest model predicted from each smaller one read at t·(N_L/N_S)^γ; right: the
@@ -301,7 +327,7 @@ def prediction_curves(setting, title: str = "") -> Figure:
     return fig
 
 
-def prediction_matrix(setting, title: str = "") -> Figure:
+def prediction_matrix(setting: SettingAnalysis, title: str = "") -> Figure:
     """Every pair's prediction error in noise floors (RMSLE / floor RMSLE): rows are the source
     width, columns the target; green ≤ the tolerance, red beyond it. Blank: undecided."""
     from matplotlib.colors import TwoSlopeNorm
@@ -329,13 +355,15 @@ def prediction_matrix(setting, title: str = "") -> Figure:
     ax.set_ylabel("source width (read)")
     ax.grid(False)
     cbar = fig.colorbar(im, ax=ax, pad=0.02)
-    cbar.set_label("log10(RMSLE / noise floor)")
+    cbar.set_label("RMSLE / noise floor (log scale)")
+    ratios = [r for r in (0.5, 1, 2, 5, 10, 20, 50, 100) if bottom <= np.log10(r) <= top]
+    cbar.set_ticks([np.log10(r) for r in ratios], labels=[f"{r:g}×" for r in ratios])
     ax.set_title((title + "\n" if title else "") + f"tolerance {tol:g}× the floor", fontsize=8.5)
     fig.tight_layout()
     return fig
 
 
-def collapse_plot(setting, title: str = "") -> Figure:
+def collapse_plot(setting: SettingAnalysis, title: str = "") -> Figure:
     """Seed-mean curves against the effective time N^γ·t: at the best-collapse γ (left) and at
     the paper's γ = 1/3 (right). Titles give the residual in units of the seed spread."""
     curves = _size_curves(setting)
@@ -372,8 +400,15 @@ def collapse_plot(setting, title: str = "") -> Figure:
 
 
 def _law_panel(
-    ax: plt.Axes, rax: plt.Axes, fitted, axis: str, threshold: float, norm, cmap
+    ax: plt.Axes,
+    rax: plt.Axes,
+    fitted: FittedLaw,
+    axis: str,
+    threshold: float,
+    norm: LogNorm,
+    cmap: matplotlib.colors.Colormap,
 ) -> None:
+    """One law against the data (``ax``) and its log residuals (``rax``)."""
     frame = fitted.frame
     for w, g in frame.groupby("width"):
         color = cmap(norm(w))
@@ -409,7 +444,7 @@ def _law_panel(
     rax.set_ylabel("log(actual / law)")
 
 
-def law_vs_data(evaluation, title: str = "") -> Figure:
+def law_vs_data(evaluation: LawEvaluation, title: str = "") -> Figure:
     """The unified law (left) and the best multi-variable alternative (right) against the data.
 
     Top: seed-mean measurements (dots) and the law's prediction, solid where it was fitted and
@@ -447,7 +482,9 @@ def law_vs_data(evaluation, title: str = "") -> Figure:
     return fig
 
 
-def epoch_wise_plot(rows_by_setting: list[tuple[str, pd.DataFrame]], results: list) -> Figure:
+def epoch_wise_plot(
+    rows_by_setting: list[tuple[str, pd.DataFrame]], results: list[EpochWise]
+) -> Figure:
     """Seed-mean test error against epoch per width, one panel per setting (at most four), with
     each curve's minimum (●) and overfitting time (▲): epoch-wise double descent, if any."""
     pairs = list(zip(rows_by_setting, results, strict=True))[:4]
@@ -490,7 +527,7 @@ def epoch_wise_plot(rows_by_setting: list[tuple[str, pd.DataFrame]], results: li
     return fig
 
 
-def data_needed_plot(estimate) -> Figure:
+def data_needed_plot(estimate: Estimate) -> Figure:
     """Training examples needed to reach each threshold against N (log–log), with the fitted
     ``n ∝ N^(−γ_data)`` lines; fewer examples for larger models = a falling line."""
     fig, ax = plt.subplots(figsize=(5.2, 3.8))

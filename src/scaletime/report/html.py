@@ -29,6 +29,8 @@ th { background: #f5f5f7; } td:first-child, th:first-child { text-align: left; }
 .verdict-partly { color: #9a6700; font-weight: 600; } .verdict-fails { color: #cf222e; font-weight: 600; }
 nav a { margin-right: .8rem; font-size: .85rem; }
 .scroll { overflow-x: auto; } code { font-size: .85rem; }
+table.text td, table.text th { text-align: left; vertical-align: top; }
+h3 { font-size: 1rem; margin-top: 1.4rem; }
 """
 
 

@@ -34,6 +34,7 @@ from scaletime.theory.phenomena import double_descent_strength, overfitting_time
 __all__ = [
     "Estimate",
     "base_setting_columns",
+    "data_concordance",
     "data_needed",
     "epoch_wise",
     "final_errors",
@@ -127,7 +128,9 @@ def _describe(columns: Sequence[str], key: Any, frame: pd.DataFrame | None = Non
     pairs = zip(columns, values, strict=False)
     if frame is not None:
         pairs = [(c, v) for c, v in pairs if c in frame and frame[c].nunique(dropna=False) > 1]
-    return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in pairs) or "all"
+    return (
+        ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in pairs) or "all"
+    )
 
 
 def _groups(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, pd.DataFrame]]:
@@ -281,7 +284,9 @@ def _series_groups(series: pd.Series, keys: Sequence[str]) -> list[tuple[Any, pd
     return list(series.groupby(level=list(keys)))
 
 
-def crossing_thresholds(curves: pd.DataFrame, n_thresholds: int = 3, min_sizes: int = 2) -> np.ndarray:
+def crossing_thresholds(
+    curves: pd.DataFrame, n_thresholds: int = 3, min_sizes: int = 2
+) -> np.ndarray:
     """Thresholds that at least ``min_sizes`` sizes *cross* (start above, end at or below).
 
     Each size's range runs from its seed-median metric at the first "time" (here: the smallest
@@ -299,9 +304,7 @@ def crossing_thresholds(curves: pd.DataFrame, n_thresholds: int = 3, min_sizes: 
     if not (low > 0 and high > low):
         return auto_thresholds(curves, n_thresholds, min_sizes=min_sizes)
     levels = np.geomspace(low, high, 200)[1:-1]
-    crossed = np.array(
-        [((per_size["best"] <= e) & (per_size["first"] > e)).sum() for e in levels]
-    )
+    crossed = np.array([((per_size["best"] <= e) & (per_size["first"] > e)).sum() for e in levels])
     if crossed.max() < min_sizes:
         return auto_thresholds(curves, n_thresholds, min_sizes=min_sizes)
     good = levels[crossed >= max(min_sizes, crossed.max() - 1)]
@@ -376,6 +379,115 @@ def data_needed(
     return Estimate(fit.gamma_, fit.ci_, confidence, where=where, details=details)
 
 
+def _needed_status(data: np.ndarray, errors: np.ndarray, threshold: float) -> tuple[float, int]:
+    """(log n_needed, status) for one size: status −1 before the first n, +1 never, 0 reached."""
+    from scaletime.analysis import crossing_time
+
+    t, status = crossing_time(data, errors, threshold)
+    if status == "before_first":
+        return np.nan, -1
+    if status == "not_reached":
+        return np.nan, 1
+    return float(np.log(t)), 0
+
+
+def _concordance(curves: dict[float, tuple[np.ndarray, np.ndarray]], thresholds: np.ndarray):
+    """(concordant, discordant) size pairs over thresholds: does the larger need fewer examples?"""
+    sizes = sorted(curves)
+    conc = disc = 0
+    for threshold in thresholds:
+        needed = [_needed_status(*curves[s], threshold) for s in sizes]
+        for i in range(len(sizes)):
+            for j in range(i + 1, len(sizes)):
+                (ls, ss), (ll, sl) = needed[i], needed[j]  # smaller, larger
+                if ss == sl != 0:
+                    continue  # both censored on the same side: not comparable
+                if ss == 0 and sl == 0:
+                    if ll < ls:
+                        conc += 1
+                    elif ll > ls:
+                        disc += 1
+                    continue
+                # at least one censored: order by (before first < reached < never)
+                key_s = (ss, ls if ss == 0 else 0.0)
+                key_l = (sl, ll if sl == 0 else 0.0)
+                if key_l < key_s:
+                    conc += 1
+                elif key_l > key_s:
+                    disc += 1
+    return conc, disc
+
+
+def data_concordance(
+    frame: pd.DataFrame,
+    setting_columns: Sequence[str],
+    *,
+    n_thresholds: int = 5,
+    n_boot: int = 500,
+    confidence: float = 0.95,
+    random_state: int = 0,
+) -> Estimate | None:
+    """How often a larger model needs fewer training examples, censoring included.
+
+    For each size, the seed-mean final error over the data sizes is a curve; for each threshold
+    (``n_thresholds`` log-spaced levels strictly between the lowest and highest seed-mean final
+    error) the examples needed are read off it (log-interpolated), or the curve is *censored*:
+    already below the threshold at the smallest n, or never reaching it. Every pair of sizes
+    (smaller, larger) is compared per threshold — a censored size is ordered by its censoring
+    (below at the smallest n < reached < never) and two sizes censored on the same side are not
+    comparable. The value is the concordance: concordant / (concordant + discordant) pairs, 1 when
+    a larger model always needs fewer examples, 0.5 for no relation (Harrell's C with censoring).
+    The interval resamples seeds. None with fewer than two data sizes or two model sizes.
+    """
+    if "data" not in frame or frame["data"].nunique() < 2 or frame["size"].nunique() < 2:
+        return None
+    final = final_errors(frame).rename(columns={"metric": "value"})
+    if "noise" in final:
+        final = final.loc[final["noise"] == final["noise"].min()]
+    base = base_setting_columns(final, setting_columns)
+    groups = _groups(final, base)
+    key, rows = groups[0]
+    means = rows.groupby(["size", "data"])["value"].mean()
+    low, high = float(means.min()), float(means.max())
+    if not (low > 0 and high > low):
+        return Estimate(np.nan, where="final errors do not vary")
+    thresholds = np.geomspace(low, high, n_thresholds + 2)[1:-1]
+
+    def statistic(cell_means: pd.Series) -> float:
+        curves = {
+            float(size): (g.index.get_level_values("data").to_numpy(float), g.to_numpy(float))
+            for size, g in cell_means.groupby(level="size")
+        }
+        conc, disc = _concordance(curves, thresholds)
+        return conc / (conc + disc) if conc + disc else np.nan
+
+    value, ci, _ = bootstrap_cells(
+        rows,
+        ["size", "data"],
+        statistic,
+        n_boot=n_boot,
+        confidence=confidence,
+        random_state=random_state,
+    )
+    curves = {
+        float(size): (g.index.get_level_values("data").to_numpy(float), g.to_numpy(float))
+        for size, g in means.groupby(level="size")
+    }
+    conc, disc = _concordance(curves, thresholds)
+    return Estimate(
+        value,
+        ci,
+        confidence,
+        where=_describe(base, key, final),
+        details={
+            "thresholds": [float(f"{x:.4g}") for x in thresholds],
+            "concordant": conc,
+            "discordant": disc,
+            "data_sizes": sorted(float(d) for d in rows["data"].unique()),
+        },
+    )
+
+
 def larger_is_worse(
     frame: pd.DataFrame,
     setting_columns: Sequence[str],
@@ -437,14 +549,19 @@ def larger_is_worse(
 
 
 def _mean_curve(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Times (> 0), the per-run matrix and its seed mean for one size."""
+    """Times (> 0), the per-run matrix and its seed mean for one size, over the runs that
+    have every checkpoint (a diverged run stops early and is left out)."""
     wide = rows.loc[rows["time"] > 0].pivot_table(index="run", columns="time", values="metric")
-    return wide.columns.to_numpy(float), wide.to_numpy(float), np.nanmean(wide.to_numpy(float), 0)
+    matrix = wide.to_numpy(float)
+    matrix = matrix[np.isfinite(matrix).all(axis=1)]
+    if matrix.shape[0] == 0:
+        return np.empty(0), matrix, np.empty(0)
+    return wide.columns.to_numpy(float), matrix, matrix.mean(axis=0)
 
 
 def _rise(curve: np.ndarray) -> float:
-    low = int(np.nanargmin(curve))
-    return float(np.nanmax(curve[low:]) / curve[low] - 1.0)
+    low = int(np.argmin(curve))
+    return float(np.max(curve[low:]) / curve[low] - 1.0)
 
 
 @dataclass
@@ -511,7 +628,7 @@ def epoch_wise(
             rises, overfits = np.full(n_boot, np.nan), np.full(n_boot, np.nan)
             if n >= 2:
                 for b in range(n_boot):
-                    sample = np.nanmean(matrix[rng.integers(0, n, n)], axis=0)
+                    sample = matrix[rng.integers(0, n, n)].mean(axis=0)
                     rises[b] = _rise(sample)
                     overfits[b] = overfitting_time(times, sample)
             rise = _rise(mean)

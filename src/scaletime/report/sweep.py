@@ -34,8 +34,6 @@ __all__ = ["ReportOptions", "SweepReport", "analyse_sweep", "build_sections", "w
 
 REPORT_NAME = "report.html"
 SUMMARY_NAME = "summary.json"
-#: Settings drawn per figure family (a sweep with more settings lists the rest in its tables).
-MAX_SETTINGS_DRAWN = 6
 
 
 @dataclass
@@ -52,25 +50,34 @@ class ReportOptions:
         Exponent of the scale-time predictor on N (see docs/scale-time.md).
     fit_options : dict
         Options of :class:`scaletime.fitting.estimator.ScalingLawRegressor` for every law
-        (``n_starts``, ``max_grid``, ``max_nfev``); empty = the fitter's defaults.
+        (``n_starts``, ``max_grid``, ``max_nfev``); default a reduced budget (2 starts from a
+        32-point grid, 300 evaluations each); ``{}`` = the fitter's own defaults.
     fit_max_checkpoints : int or None
-        Fit the laws on at most this many log-spaced checkpoints per run (None: all).
+        Fit the laws on at most this many log-spaced checkpoints per run (default 12; None:
+        all).
     laws : tuple of str or None
         Laws to score (None: the whole catalogue).
     holdout_fraction : float
         Fraction of an axis' distinct values held out (the largest ones).
     dpi : float
         Resolution of the figures.
+    max_settings_drawn : int
+        Settings drawn per figure family (t_min, predictions, collapse); every setting is in
+        the tables regardless.
     """
 
     n_boot: int = 1000
     tolerance: float = 2.0
     gamma: str | float = "paper"
-    fit_options: dict[str, Any] = field(default_factory=dict)
-    fit_max_checkpoints: int | None = None
+    # a report should take minutes, not the fitter's full multi-start budget on every law
+    fit_options: dict[str, Any] = field(
+        default_factory=lambda: {"n_starts": 2, "max_grid": 32, "max_nfev": 300}
+    )
+    fit_max_checkpoints: int | None = 12
     laws: tuple[str, ...] | None = None
     holdout_fraction: float = 0.25
     dpi: float = 100.0
+    max_settings_drawn: int = 6
 
 
 @dataclass
@@ -88,6 +95,7 @@ class SweepReport:
     laws: list[LawEvaluation]
     noise_sensitivity: measure.Estimate | None
     data_needed: measure.Estimate | None
+    data_concordance: measure.Estimate | None
     larger_is_worse: measure.Estimate | None
     epoch_wise: list[measure.EpochWise]
     model_wise: list[measure.Estimate]
@@ -119,6 +127,7 @@ class SweepReport:
                 "laws": [e.to_dict() for e in self.laws],
                 "noise_sensitivity": _maybe(self.noise_sensitivity),
                 "data_needed": _maybe(self.data_needed),
+                "data_concordance": _maybe(self.data_concordance),
                 "larger_is_worse": _maybe(self.larger_is_worse),
                 "epoch_wise": [self._epoch_wise_dict(e) for e in self.epoch_wise],
                 "model_wise": [e.to_dict() for e in self.model_wise],
@@ -246,6 +255,7 @@ def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> S
     kw = {"n_boot": min(options.n_boot, 500)}
     noise = measure.noise_sensitivity(frame, columns, **kw)
     data = measure.data_needed(frame, columns, **kw)
+    concordance = measure.data_concordance(frame, columns, **kw)
     worse = measure.larger_is_worse(frame, columns, **kw)
     noisy = (
         frame.loc[frame["noise"] > 0] if "noise" in frame and (frame["noise"] > 0).any() else frame
@@ -277,6 +287,7 @@ def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> S
         laws,
         noise,
         data,
+        concordance,
         worse,
         epoch,
         model,
@@ -400,8 +411,13 @@ def _curves_section(r: SweepReport) -> Section:
     return Section("Learning curves", figures=figs)
 
 
+def _label(r: SweepReport, s: SettingAnalysis) -> str:
+    """The setting's label, or the sweep's name when the sweep has a single setting."""
+    return r.spec.name if s.label == "all" else s.label
+
+
 def _settings(r: SweepReport) -> list[SettingAnalysis]:
-    return r.analysis.settings[:MAX_SETTINGS_DRAWN]
+    return r.analysis.settings[: r.options.max_settings_drawn]
 
 
 def _setting_context(r: SweepReport, s: SettingAnalysis) -> str:
@@ -418,7 +434,7 @@ def _tmin_section(r: SweepReport) -> Section:
         n = s.exponents.get("size")
         rows.append(
             {
-                "setting": s.label,
+                "setting": _label(r, s),
                 "thresholds": ", ".join(f"{x:.3g}" for x in s.thresholds),
                 "γ_p (paper: 1)": _ci(p.gamma_ if p else None, p.ci_ if p else None),
                 "R²": p.r2_ if p else np.nan,
@@ -433,7 +449,7 @@ def _tmin_section(r: SweepReport) -> Section:
         if s.tmin_summary is None or s.tmin_summary.empty:
             continue
         p = s.exponents.get("p")
-        fig = F.tmin_vs_scale(s, title=s.label)
+        fig = F.tmin_vs_scale(s, title=_label(r, s))
         slope = (
             f"fitted pooled slope −γ_p = −{p.gamma_:.3f}, 95% CI [{p.ci_[0]:.3f}, "
             f"{p.ci_[1]:.3f}] ({p.ci_method_} bootstrap), R² {p.r2_:.2f}"
@@ -444,7 +460,7 @@ def _tmin_section(r: SweepReport) -> Section:
             Figure(
                 _png(fig),
                 (
-                    f"The paper's Figure 1 for {s.label}: minimum training time t_min to reach each "
+                    f"The paper's Figure 1 for {_label(r, s)}: minimum training time t_min to reach each "
                     f"test-error threshold ({', '.join(f'{x:.3g}' for x in s.thresholds)}; automatic "
                     "ladder, docs/scale-time.md) against p = N^(1/3). Points: geometric mean over the "
                     "seeds that reached it, bars: 95% Student-t interval; hollow: at most half the seeds "
@@ -473,10 +489,11 @@ def _prediction_section(r: SweepReport) -> Section:
         for d, v in s.validity.items():
             rows.append(
                 {
-                    "setting": s.label,
-                    "direction": d.replace("_", " → ").replace(
-                        "small → to → large", "small → large"
-                    ),
+                    "setting": _label(r, s),
+                    "direction": {
+                        "small_to_large": "small → large",
+                        "large_to_small": "large → small",
+                    }.get(d, d),
                     "pairs holding": f"{v.n_holding}/{v.n_decided}",
                     "median × floor": v.median_ratio,
                     "worst × floor": v.worst_ratio,
@@ -491,9 +508,9 @@ def _prediction_section(r: SweepReport) -> Section:
         tol = s.predictions[0].tolerance
         figs.append(
             Figure(
-                _png(F.prediction_curves(s, title=s.label)),
+                _png(F.prediction_curves(s, title=_label(r, s))),
                 (
-                    f"Scale-time predictions for {s.label}: the largest model predicted from each smaller "
+                    f"Scale-time predictions for {_label(r, s)}: the largest model predicted from each smaller "
                     "one (left) and the smallest from each larger one (right) by "
                     f"Ê(N_T, t) = E(N_S, t·(N_T/N_S)^γ) with γ = {gamma:.3g} on N, read only inside the "
                     "source's checkpoints (a dashed line stops where the source run ends). Solid: the "
@@ -504,9 +521,9 @@ def _prediction_section(r: SweepReport) -> Section:
         )
         figs.append(
             Figure(
-                _png(F.prediction_matrix(s, title=s.label)),
+                _png(F.prediction_matrix(s, title=_label(r, s))),
                 (
-                    f"Every ordered pair's prediction error for {s.label}, RMSLE / noise-floor RMSLE "
+                    f"Every ordered pair's prediction error for {_label(r, s)}, RMSLE / noise-floor RMSLE "
                     f"(pooled over all source × target seed pairs); tolerance {tol:g}. Below the diagonal: "
                     f"large → small; above: small → large. Verdict: {s.verdict}. "
                     f"{'; '.join(s.reasons)}. {_setting_context(r, s)}"
@@ -528,9 +545,9 @@ def _collapse_section(r: SweepReport) -> Section:
         c = s.collapse
         figs.append(
             Figure(
-                _png(F.collapse_plot(s, title=s.label)),
+                _png(F.collapse_plot(s, title=_label(r, s))),
                 (
-                    f"Collapse for {s.label}: seed-mean test error against N^γ·t. Left: the γ that best "
+                    f"Collapse for {_label(r, s)}: seed-mean test error against N^γ·t. Left: the γ that best "
                     f"collapses the curves (γ = {c.gamma_:.3f}, residual {c.score_.residual:.3g} = "
                     f"{c.score_.ratio:.2f}× the seed spread); right: the paper's γ = 1/3 "
                     f"({s.collapse_at['paper'].ratio:.2f}× the seed spread). ≈ 1× means the curves "
@@ -723,6 +740,15 @@ def _data_section(r: SweepReport) -> Section | None:
     e = r.data_needed
     if e is None:
         return None
+    c = r.data_concordance
+    concordance = ""
+    if c is not None:
+        concordance = (
+            f"Concordance (a larger model needs fewer examples, censored sizes included; 0.5 = no "
+            f"relation, 1 = always): {_ci(c.value, c.ci)} over {c.details.get('concordant', 0)} "
+            f"concordant and {c.details.get('discordant', 0)} discordant size pairs × thresholds "
+            f"({', '.join(f'{x:.3g}' for x in c.details.get('thresholds', []))}). "
+        )
     thresholds = ", ".join(f"{x:.3g}" for x in e.details.get("thresholds", []))
     return Section(
         "Data needed against model size",
@@ -736,7 +762,7 @@ def _data_section(r: SweepReport) -> Section | None:
                     f"reaches a threshold is left out ({e.details.get('not_reached', 0)} run × threshold "
                     f"cases), as is one already below it at the smallest n ({e.details.get('before_first', 0)}). "
                     f"Fitted n_needed ∝ N^(−γ_data): γ_data = {_ci(e.value, e.ci)}, {e.where}. "
-                    f"{r.context.describe()}"
+                    f"{concordance}{r.context.describe()}"
                 ),
             )
         ],
@@ -746,7 +772,7 @@ def _data_section(r: SweepReport) -> Section | None:
 def _notes_section(r: SweepReport) -> Section:
     notes = list(r.analysis.notes)
     for s in r.analysis.settings:
-        notes.extend(f"{s.label}: {n}" for n in s.notes)
+        notes.extend(f"{_label(r, s)}: {n}" for n in s.notes)
     for e in r.laws:
         notes.extend(f"laws ({e.axis}): {n}" for n in e.notes)
     w = r.larger_is_worse

@@ -82,9 +82,9 @@ class Param:
         if self.grid is not None:
             return np.asarray(self.grid, dtype=float)
         lo, hi = self.internal_bounds()
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # unbounded: two units around the default
             d = float(self.to_internal(self.default))
-            lo, hi = (d - 2.0, d + 2.0) if not np.isfinite(lo) or not np.isfinite(hi) else (lo, hi)
+            lo, hi = d - 2.0, d + 2.0
         # interior points only: starting on a bound stalls bounded optimisers
         z = lo + (hi - lo) * (np.arange(n) + 0.5) / n
         return self.from_internal(z)

@@ -1,0 +1,133 @@
+"""The reports in a real browser: headless Debian chromium loads every figure, runs into no
+error, and the screenshot is a page with content (not blank)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+
+pytestmark = pytest.mark.browser
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: Injected into <head> of a copy of the page: records every error (scripts, and resources in
+#: the capture phase) and, on load, whether each image decoded, as an attribute of <body>.
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener('error', function (e) {
+  window.__errors.push(e.message || ('failed to load ' + (e.target && (e.target.src || e.target.href))));
+}, true);
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var loaded = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var fetched = performance.getEntriesByType('resource').map(function (r) { return r.name; })
+    .filter(function (n) { return n.indexOf('data:') !== 0; });
+  document.body.setAttribute('data-probe', JSON.stringify({
+    images: imgs.length, loaded: loaded, errors: window.__errors, fetched: fetched,
+    height: document.body.scrollHeight}));
+});
+</script>"""
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed with apt-get when missing (skipped only if apt fails)."""
+    found = _chromium()
+    if found:
+        return found
+    steps = [
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"could not install chromium ({' '.join(step)}): {done.stderr[-300:]}")
+    found = _chromium()
+    if not found:
+        pytest.skip("apt-get installed chromium but no chromium binary is on PATH")
+    return found
+
+
+def _probe(chromium: str, page: Path, tmp_path: Path) -> dict:
+    probed = tmp_path / page.name
+    text = page.read_text(encoding="utf-8")
+    probed.write_text(text.replace("</head>", PROBE + "</head>", 1), encoding="utf-8")
+    done = subprocess.run(
+        [
+            chromium,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-dom'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r'data-probe="([^"]*)"', done.stdout)
+    assert match, "the page's load event never fired: " + done.stderr[-1000:]
+    return json.loads(html.unescape(match.group(1)))
+
+
+def _screenshot(chromium: str, page: Path, tmp_path: Path, height: int) -> np.ndarray:
+    shot = tmp_path / (page.parent.name + "-shot.png")
+    done = subprocess.run(
+        [
+            chromium,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-shot'}",
+            f"--screenshot={shot}",
+            f"--window-size=1200,{height}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    return mpimg.imread(shot)
+
+
+@pytest.mark.parametrize("which", ["mnist-label-noise/report.html", "report.html"])
+def test_report_renders_in_chromium(chromium: str, smoke, tmp_path: Path, which: str) -> None:
+    page = smoke.out / which
+    n_images = page.read_text().count("<img ")
+    probe = _probe(chromium, page, tmp_path)
+    assert probe["errors"] == []
+    assert probe["images"] == n_images
+    assert probe["loaded"] == probe["images"]  # every figure decoded
+    assert probe["fetched"] == []  # nothing fetched from outside the page
+    pixels = _screenshot(chromium, page, tmp_path, min(int(probe["height"]), 6000))
+    rgb = pixels[..., :3]
+    # a page with content: not blank, with dark text/lines and coloured figures
+    assert rgb.std() > 0.05
+    assert (rgb.mean(axis=2) < 0.5).mean() > 0.005
+    if n_images:
+        saturation = rgb.max(axis=2) - rgb.min(axis=2)
+        assert (saturation > 0.3).mean() > 0.005
