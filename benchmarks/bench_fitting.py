@@ -47,27 +47,50 @@ ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
 RESULTS = ROOT / "benchmarks" / "results"
 
-UNIFIED_TRUTH = {"c": 0.05, "gamma": 1.0, "alpha": 0.6, "q": 0.2, "mu": 1.0, "v": 2.0,
-                 "floor": 0.02, "ceiling": 0.9}
+UNIFIED_TRUTH = {
+    "c": 0.05,
+    "gamma": 1.0,
+    "alpha": 0.6,
+    "q": 0.2,
+    "mu": 1.0,
+    "v": 2.0,
+    "floor": 0.02,
+    "ceiling": 0.9,
+}
 CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
-ROLES = {"n_params": "size", "epoch": "time", "data_size": "data", "label_noise": "noise",
-         "test_error": "metric"}
+ROLES = {
+    "n_params": "size",
+    "epoch": "time",
+    "data_size": "data",
+    "label_noise": "noise",
+    "test_error": "metric",
+}
 
 
 def demo_sweep(n_times: int = 16, seeds: tuple[int, ...] = (0, 1), random_state: int = 0):
     """Demo-shaped synthetic sweep from the unified law (7 sizes, 3 data sizes, 2 noise rates)."""
     return synthetic_sweep(
-        "unified", UNIFIED_TRUTH, sizes=np.geomspace(1e3, 1e6, 7),
-        times=np.geomspace(0.05, 50, n_times), data_sizes=(1000.0, 4000.0, 16000.0),
-        label_noises=(0.0, 0.2), seeds=seeds, random_state=random_state, include_init=True,
+        "unified",
+        UNIFIED_TRUTH,
+        sizes=np.geomspace(1e3, 1e6, 7),
+        times=np.geomspace(0.05, 50, n_times),
+        data_sizes=(1000.0, 4000.0, 16000.0),
+        label_noises=(0.0, 0.2),
+        seeds=seeds,
+        random_state=random_state,
+        include_init=True,
     )
 
 
 def bench_bootstrap() -> dict[str, Any]:
     df = demo_sweep(n_times=60, seeds=(0, 1, 2, 3)).rename(columns=ROLES)
     df = df[df["time"] > 0]
-    out: dict[str, Any] = {"n_points": len(df), "n_runs": int(df["run_id"].nunique()),
-                           "n_bootstrap": 200, "target_s": 60.0}
+    out: dict[str, Any] = {
+        "n_points": len(df),
+        "n_runs": int(df["run_id"].nunique()),
+        "n_bootstrap": 200,
+        "target_s": 60.0,
+    }
     for jobs in (1, 2):
         start = time.perf_counter()
         est = ScalingLawRegressor("unified", n_bootstrap=200, n_jobs=jobs).fit(
@@ -111,19 +134,31 @@ def bench_coverage(n_sims: int = 40, n_boot: int = 200) -> dict[str, Any]:
 
     law = get_law("chinchilla-time")
     for sim in range(n_sims):
-        fitted = synthetic_sweep("chinchilla-time", CHINCHILLA_TIME_TRUTH, **grid, **noise,
-                                 seeds=(0, 1, 2, 3), random_state=sim).rename(columns=ROLES)
-        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=n_boot, random_state=sim,
-                                  n_starts=2).fit(fitted, groups=fitted["run_id"])
-        fresh = synthetic_sweep("chinchilla-time", CHINCHILLA_TIME_TRUTH, **grid, **noise,
-                                seeds=(10, 11), random_state=1000 + sim).rename(columns=ROLES)
+        fitted = synthetic_sweep(
+            "chinchilla-time",
+            CHINCHILLA_TIME_TRUTH,
+            **grid,
+            **noise,
+            seeds=(0, 1, 2, 3),
+            random_state=sim,
+        ).rename(columns=ROLES)
+        est = ScalingLawRegressor(
+            "chinchilla-time", n_bootstrap=n_boot, random_state=sim, n_starts=2
+        ).fit(fitted, groups=fitted["run_id"])
+        fresh = synthetic_sweep(
+            "chinchilla-time",
+            CHINCHILLA_TIME_TRUTH,
+            **grid,
+            **noise,
+            seeds=(10, 11),
+            random_state=1000 + sim,
+        ).rename(columns=ROLES)
         lo, hi = est.predict_interval(fresh, "new-run")
         y = fresh["metric"].to_numpy()
         new_hits += int(np.sum((y >= lo) & (y <= hi)))
         new_total += len(y)
         design = fitted.drop_duplicates(["size", "time"])
-        truth = law.predict({"size": design["size"], "time": design["time"]},
-                            CHINCHILLA_TIME_TRUTH)
+        truth = law.predict({"size": design["size"], "time": design["time"]}, CHINCHILLA_TIME_TRUTH)
         lo, hi = est.predict_interval(design, "mean")
         mean_hits += int(np.sum((truth >= lo) & (truth <= hi)))
         mean_total += len(truth)
@@ -149,8 +184,9 @@ def bench_chinchilla() -> dict[str, Any]:
     seconds = time.perf_counter() - start
     se = dict(zip(est.param_names_, est.bootstrap_params_.std(axis=0, ddof=1), strict=True))
     start = time.perf_counter()
-    epoch = fit_chinchilla_epoch(df["n_params"].to_numpy(), df["tokens"].to_numpy(),
-                                 df["loss"].to_numpy())
+    epoch = fit_chinchilla_epoch(
+        df["n_params"].to_numpy(), df["tokens"].to_numpy(), df["loss"].to_numpy()
+    )
     return {
         "n_points": len(df),
         "ours": est.params_,
@@ -170,8 +206,19 @@ def bench_evaluate() -> dict[str, Any]:
         result, threshold = evaluate_holdout(table, axis=axis, fit_options={"n_starts": 4})
         out[axis] = {
             "threshold": threshold,
-            "rows": result[["law", "status", "rmsle", "mdare", "n_train", "n_test", "n_curves",
-                            "seconds", "note"]].to_dict(orient="records"),
+            "rows": result[
+                [
+                    "law",
+                    "status",
+                    "rmsle",
+                    "mdare",
+                    "n_train",
+                    "n_test",
+                    "n_curves",
+                    "seconds",
+                    "note",
+                ]
+            ].to_dict(orient="records"),
         }
     return out
 
@@ -184,8 +231,9 @@ def bench_alabdulmohsin(n_curves: int | None) -> dict[str, Any]:
         keys = keys.groupby("Domain").head(n_curves)
         curves = curves.merge(keys, on=["Domain", "Task", "Model"])
     start = time.perf_counter()
-    scores = score_alabdulmohsin(curves, laws=("m4", "bnsl", "unified-time", "power"),
-                                 fit_options={"n_starts": 4})
+    scores = score_alabdulmohsin(
+        curves, laws=("m4", "bnsl", "unified-time", "power"), fit_options={"n_starts": 4}
+    )
     summary = summarize_by_domain(scores)
     return {
         "n_curves": int(curves.groupby(["Domain", "Task", "Model"]).ngroups),
@@ -201,13 +249,17 @@ SECTIONS = ("bootstrap", "starts", "coverage", "chinchilla", "evaluate", "alabdu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=SECTIONS, action="append")
-    parser.add_argument("--curves", type=int, default=None,
-                        help="alabdulmohsin: first N curves per domain")
+    parser.add_argument(
+        "--curves", type=int, default=None, help="alabdulmohsin: first N curves per domain"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", FitConvergenceWarning)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
-               "omp_threads": os.environ.get("OMP_NUM_THREADS")}
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
     for name in args.only or SECTIONS:
         start = time.perf_counter()
         if name == "alabdulmohsin":

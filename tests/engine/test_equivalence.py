@@ -15,7 +15,14 @@ import pytest
 import torch
 
 from scaletime.data import Dataset
-from scaletime.engine import Member, TrainConfig, plan_chunks, train_members, train_reference
+from scaletime.engine import (
+    Member,
+    TrainConfig,
+    plan_chunks,
+    train_members,
+    train_reference,
+    trainer,
+)
 from scaletime.engine.data import init_generator
 from scaletime.models import build_model
 
@@ -105,8 +112,15 @@ def test_mlp_full_batch_gd_mixed_data_sizes(images: Dataset) -> None:
     _compare(images, members, cfg)
 
 
-def test_cnn2d_batchnorm_sgd(colour_images: Dataset) -> None:
-    # 8 steps per epoch × 25 epochs = 200 steps, BatchNorm in train and eval mode.
+@pytest.mark.parametrize("stack", [False, True], ids=["cpu-layout", "stacked-layout"])
+def test_cnn2d_batchnorm_sgd(
+    colour_images: Dataset, stack: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 8 steps per epoch × 25 epochs = 200 steps, BatchNorm in train and eval mode. On a CPU the
+    # engine gives each CNN member its own convolutions; the stacked layout (grouped
+    # convolutions, padded buckets) is what it uses on CUDA, forced here to test it anywhere.
+    if stack:
+        monkeypatch.setitem(trainer.COST_MODELS, ("cpu", "cnn"), trainer.CostModel(True, 1.0, 1e10))
     cfg = TrainConfig(
         arch="cnn",
         depth=3,
@@ -117,13 +131,19 @@ def test_cnn2d_batchnorm_sgd(colour_images: Dataset) -> None:
         epochs=25,
         eval_epochs=(1.0, 25.0),
     )
-    _compare(colour_images, _grid((1, 2, 4), (0, 1), 128, 0.01), cfg)
+    members = _grid((1, 2, 4), (0, 1), 128, 0.01)
+    chunks = plan_chunks(members, cfg, (3, 8, 8), 4, torch.device("cpu"), 10**9)
+    padded = any(len(b.slots) > 1 for c in chunks for b in c.layout.buckets)
+    assert padded == stack and (len(chunks) == 1) == stack
+    _compare(colour_images, members, cfg)
 
 
 def test_chaotic_run_stays_within_the_reference_own_sensitivity(colour_images: Dataset) -> None:
     """With momentum 0.9 this small BN net is chaotic: a 1e-7 change of the initial weights
-    grows to ~1e-2 in 100 steps, so no float32 implementation can match to 1e-5 there. The
-    engine must then be no farther from the reference than the reference is from itself."""
+    can grow to ~1e-2 in 100 steps (it does with one thread; whether a given rounding pattern
+    triggers it depends on the kernels), so no float32 implementation can match to 1e-5 there.
+    The engine must agree to 1e-5 or be no farther from the reference than 10× the distance
+    between the reference and its nudged copy."""
     cfg = TrainConfig(
         arch="cnn",
         depth=3,
@@ -148,9 +168,8 @@ def test_chaotic_run_stays_within_the_reference_own_sensitivity(colour_images: D
         for k, v in start.items()
     }
     perturbed = train_reference(colour_images, member, cfg, initial_state=nudged).model.state_dict()
-    sensitivity = _relative_distance(perturbed, reference)
-    assert sensitivity > 1e-4  # the configuration is indeed chaotic
-    assert _relative_distance(states[member.key], reference) <= 10 * sensitivity
+    sensitivity = _relative_distance(perturbed, reference)  # ~1e-2 here with one thread
+    assert _relative_distance(states[member.key], reference) <= max(TOL, 10 * sensitivity)
 
 
 def test_cnn1d_adam_cross_entropy(vectors: Dataset) -> None:

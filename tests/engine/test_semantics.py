@@ -20,6 +20,7 @@ from scaletime.engine import (
     plan_chunks,
     train_members,
     train_reference,
+    trainer,
 )
 from scaletime.engine.data import prepare_data
 from scaletime.engine.layout import plan_buckets
@@ -125,16 +126,19 @@ def test_members_of_one_seed_share_batches_and_other_seeds_do_not(images: Datase
     assert grouped["y"].train_loss != pytest.approx(alone.train_loss, rel=1e-3)
 
 
-@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+@pytest.mark.parametrize(("arch", "stack"), [("mlp", True), ("cnn", False), ("cnn", True)])
 def test_diverged_member_is_reported_once_and_does_not_touch_the_others(
-    images: Dataset, arch: str
+    images: Dataset, arch: str, stack: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if stack and arch == "cnn":  # the CUDA layout: grouped convolutions, shared buckets
+        monkeypatch.setitem(trainer.COST_MODELS, ("cpu", "cnn"), trainer.CostModel(True, 1.0, 1e10))
     cfg = TrainConfig(arch=arch, depth=2, batch_size=20, epochs=3, eval_epochs=(1.0, 2.0, 3.0))
     healthy = [Member(f"w{w}", w, 0, 100, 0.0, 0.005) for w in (3, 6)]
     wild = Member("wild", 6, 0, 100, 0.0, 1e6)  # same seed: same group, same bucket as "w6"
     rows = train_members(images, [*healthy, wild], cfg)
     (chunk,) = plan_chunks([*healthy, wild], cfg, (1, 8, 8), 5, torch.device("cpu"), 10**9)
-    assert chunk.layout.n_groups == 1
+    shared = [b for b in chunk.layout.buckets if len(b.slots) > 1]
+    assert bool(shared) == stack  # "wild" shares a stacked bucket with healthy members
     wild_rows = [r for r in rows if r.key == "wild"]
     assert len(wild_rows) == 1 and wild_rows[0].diverged and wild_rows[0].step == 5
     assert not math.isfinite(wild_rows[0].train_loss)

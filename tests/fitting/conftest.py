@@ -10,12 +10,25 @@ from scaletime.fitting.synthetic import synthetic_sweep
 
 #: The unified law in the theory's own parameters (docs/theory.md), a demo-like regime:
 #: capacity-limited small models, data-limited large ones, label noise that hurts.
-UNIFIED_TRUTH = {"c": 0.05, "gamma": 1.0, "alpha": 0.6, "q": 0.2, "mu": 1.0, "v": 2.0,
-                 "floor": 0.02, "ceiling": 0.9}
+UNIFIED_TRUTH = {
+    "c": 0.05,
+    "gamma": 1.0,
+    "alpha": 0.6,
+    "q": 0.2,
+    "mu": 1.0,
+    "v": 2.0,
+    "floor": 0.02,
+    "ceiling": 0.9,
+}
 CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
 
-ROLE_NAMES = {"n_params": "size", "epoch": "time", "data_size": "data", "label_noise": "noise",
-              "test_error": "metric"}
+ROLE_NAMES = {
+    "n_params": "size",
+    "epoch": "time",
+    "data_size": "data",
+    "label_noise": "noise",
+    "test_error": "metric",
+}
 
 
 def as_roles(df: pd.DataFrame) -> pd.DataFrame:
@@ -28,9 +41,15 @@ def unified_sweep() -> pd.DataFrame:
     """A demo-shaped sweep from the unified law: 6 sizes x 12 times x 2 data x 2 noise x 2 seeds
     (576 points), with an epoch-0 checkpoint per run."""
     return synthetic_sweep(
-        "unified", UNIFIED_TRUTH, sizes=np.geomspace(1e3, 3e5, 6),
-        times=np.geomspace(0.05, 50, 12), data_sizes=(1000.0, 8000.0),
-        label_noises=(0.0, 0.2), seeds=(0, 1), random_state=0, include_init=True,
+        "unified",
+        UNIFIED_TRUTH,
+        sizes=np.geomspace(1e3, 3e5, 6),
+        times=np.geomspace(0.05, 50, 12),
+        data_sizes=(1000.0, 8000.0),
+        label_noises=(0.0, 0.2),
+        seeds=(0, 1),
+        random_state=0,
+        include_init=True,
     )
 
 

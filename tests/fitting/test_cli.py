@@ -25,15 +25,29 @@ def sweep_csv(tmp_path_factory, unified_sweep) -> Path:
 
 def test_fit_then_predict_with_intervals(sweep_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "fit.json"
-    res = runner.invoke(app, ["fit", str(sweep_csv), "--law", "chinchilla-time", "-o", str(out),
-                              "--bootstrap", "20", "--starts", "2"])
+    res = runner.invoke(
+        app,
+        [
+            "fit",
+            str(sweep_csv),
+            "--law",
+            "chinchilla-time",
+            "-o",
+            str(out),
+            "--bootstrap",
+            "20",
+            "--starts",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "alpha" in res.output and "90% interval" in res.output
     est = load_fit(out)
     assert est.bootstrap_params_.shape == (20, 5)
     assert est.n_dropped_ == int((pd.read_csv(sweep_csv)["epoch"] == 0).sum())  # t = 0 rows
-    res = runner.invoke(app, ["predict", str(out), "--size", "1e6", "--size", "1e4",
-                              "--time", "30", "--json"])
+    res = runner.invoke(
+        app, ["predict", str(out), "--size", "1e6", "--size", "1e4", "--time", "30", "--json"]
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     expected = est.predict({"size": np.array([1e6, 1e4]), "time": np.array([30.0, 30.0])})
@@ -45,12 +59,24 @@ def test_fit_then_predict_with_intervals(sweep_csv: Path, tmp_path: Path) -> Non
     assert res.exit_code != 0 and "--time" in res.output
 
 
-def test_evaluate_prints_the_unified_law_beside_the_baselines(sweep_csv: Path,
-                                                             tmp_path: Path) -> None:
+def test_evaluate_prints_the_unified_law_beside_the_baselines(
+    sweep_csv: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "eval.json"
-    res = runner.invoke(app, ["evaluate", str(sweep_csv), "--laws",
-                              "unified,chinchilla-time,kaplan,bnsl", "--starts", "2",
-                              "-o", str(out)], env={"COLUMNS": "200"})
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(sweep_csv),
+            "--laws",
+            "unified,chinchilla-time,kaplan,bnsl",
+            "--starts",
+            "2",
+            "-o",
+            str(out),
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert res.exit_code == 0, res.output
     for name in ("unified", "chinchilla-time", "kaplan", "bnsl"):
         assert name in res.output
@@ -64,18 +90,73 @@ def test_evaluate_an_imported_table_with_its_own_split(shared_dir: Path) -> None
     path = shared_dir / "data" / "external" / "alabdulmohsin_benchmark_lang.csv"
     if not path.exists():
         pytest.skip("external benchmark file missing")
-    res = runner.invoke(app, [
-        "evaluate", str(path), "--where", "Domain == 'LM'", "--time", "Seen Examples",
-        "--metric", "Loss", "--split-column", "Training", "--group-by", "Domain,Task,Model",
-        "--laws", "power,kaplan", "--starts", "2",
-    ], env={"COLUMNS": "200"})
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(path),
+            "--where",
+            "Domain == 'LM'",
+            "--time",
+            "Seen Examples",
+            "--metric",
+            "Loss",
+            "--split-column",
+            "Training",
+            "--group-by",
+            "Domain,Task,Model",
+            "--laws",
+            "power,kaplan",
+            "--starts",
+            "2",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert res.exit_code == 0, res.output
     assert "no size column" in res.output  # kaplan needs model sizes: reported, not crashed
     assert "power" in res.output
 
 
 def test_a_missing_column_exits_2_naming_it(sweep_csv: Path, tmp_path: Path) -> None:
-    res = runner.invoke(app, ["fit", str(sweep_csv), "--law", "kaplan", "--metric", "acc",
-                              "-o", str(tmp_path / "x.json")])
+    res = runner.invoke(
+        app,
+        [
+            "fit",
+            str(sweep_csv),
+            "--law",
+            "kaplan",
+            "--metric",
+            "acc",
+            "-o",
+            str(tmp_path / "x.json"),
+        ],
+    )
     assert res.exit_code == 2
     assert "'acc'" in res.output
+
+
+def test_a_one_variable_law_refuses_a_table_of_many_curves(sweep_csv: Path, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        ["fit", str(sweep_csv), "--law", "power", "-o", str(tmp_path / "x.json")],
+        env={"COLUMNS": "200"},
+    )
+    assert res.exit_code == 2
+    assert "size" in res.output and "--where" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "fit",
+            str(sweep_csv),
+            "--law",
+            "power",
+            "--bootstrap",
+            "0",
+            "--where",
+            "n_params == 1000 and data_size == 1000 and label_noise == 0",
+            "-o",
+            str(tmp_path / "x.json"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert load_fit(tmp_path / "x.json").n_groups_ == 2  # the curve's two seeds

@@ -17,14 +17,29 @@ def test_new_run_prediction_intervals_cover_90_percent() -> None:
     """Nominal 90% new-run intervals hold 85-95% of fresh runs' measurements (issue 7)."""
     covered, total = 0, 0
     for sim in range(6):
-        fitted = as_roles(synthetic_sweep("chinchilla-time", CHINCHILLA_TIME_TRUTH, **GRID,
-                                          **NOISE, seeds=(0, 1, 2, 3), random_state=sim))
-        est = ScalingLawRegressor("chinchilla-time", n_bootstrap=60, confidence=0.9,
-                                  random_state=sim, n_starts=2).fit(
-            fitted, groups=fitted["run_id"]
+        fitted = as_roles(
+            synthetic_sweep(
+                "chinchilla-time",
+                CHINCHILLA_TIME_TRUTH,
+                **GRID,
+                **NOISE,
+                seeds=(0, 1, 2, 3),
+                random_state=sim,
+            )
         )
-        fresh = as_roles(synthetic_sweep("chinchilla-time", CHINCHILLA_TIME_TRUTH, **GRID,
-                                         **NOISE, seeds=(10, 11), random_state=1000 + sim))
+        est = ScalingLawRegressor(
+            "chinchilla-time", n_bootstrap=60, confidence=0.9, random_state=sim, n_starts=2
+        ).fit(fitted, groups=fitted["run_id"])
+        fresh = as_roles(
+            synthetic_sweep(
+                "chinchilla-time",
+                CHINCHILLA_TIME_TRUTH,
+                **GRID,
+                **NOISE,
+                seeds=(10, 11),
+                random_state=1000 + sim,
+            )
+        )
         lo, hi = est.predict_interval(fresh, kind="new-run")
         y = fresh["metric"].to_numpy()
         covered += int(np.sum((y >= lo) & (y <= hi)))

@@ -68,8 +68,9 @@ def test_json_round_trip_keeps_predictions_and_intervals(chinchilla_sweep, tmp_p
     new = pd.DataFrame({"size": [1e6, 3e3], "time": [500.0, 2.0]})  # beyond and inside the fit
     np.testing.assert_allclose(again.predict(new), est.predict(new), rtol=1e-12)
     for kind in ("mean", "new-run"):
-        np.testing.assert_allclose(again.predict_interval(new, kind),
-                                   est.predict_interval(new, kind), rtol=1e-12)
+        np.testing.assert_allclose(
+            again.predict_interval(new, kind), est.predict_interval(new, kind), rtol=1e-12
+        )
     for name, interval in est.params_interval_.items():
         np.testing.assert_allclose(again.params_interval_[name], interval, rtol=1e-12)
 
@@ -87,10 +88,16 @@ def test_run_bootstrap_is_wider_than_point_bootstrap_under_run_noise() -> None:
     """Points of one run share an offset: resampling points would understate the uncertainty."""
     from scaletime.fitting.synthetic import synthetic_sweep
 
-    df = as_roles(synthetic_sweep(
-        "chinchilla-time", {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6},
-        seeds=(0, 1), run_sd=0.1, point_sd=0.01, random_state=4,
-    ))
+    df = as_roles(
+        synthetic_sweep(
+            "chinchilla-time",
+            {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6},
+            seeds=(0, 1),
+            run_sd=0.1,
+            point_sd=0.01,
+            random_state=4,
+        )
+    )
     widths = {}
     for unit, groups in (("run", df["run_id"]), ("point", None)):
         est = ScalingLawRegressor("chinchilla-time", n_bootstrap=40, random_state=0).fit(

@@ -36,16 +36,20 @@ def test_split_by_size_then_evaluate_the_unified_law_beside_every_baseline(unifi
     train, test, threshold = holdout_split(table, "size", fraction=0.34)
     assert train.frame["size"].max() < threshold <= test.frame["size"].min()
     laws = ["unified", "chinchilla-time", "chinchilla", "kaplan", "rosenfeld-time", "m4"]
-    result, _ = evaluate_holdout(table, axis="size", fraction=0.34, laws=laws,
-                                 fit_options={"n_starts": 2})
+    result, _ = evaluate_holdout(
+        table, axis="size", fraction=0.34, laws=laws, fit_options={"n_starts": 2}
+    )
     assert result["law"].iloc[0] == "unified"
     by_law = result.set_index("law")
     assert set(laws) == set(by_law.index)
     assert by_law.loc["m4", "status"] == "n/a"  # one-variable: cannot reach unseen sizes
     scored = by_law[by_law["status"] == "ok"]
     assert {"unified", "chinchilla-time", "chinchilla", "kaplan"} <= set(scored.index)
-    assert (scored["n_test"] == len(test.frame[test.frame["time"] > 0])).loc[
-        ["chinchilla-time", "kaplan"]].all()
+    assert (
+        (scored["n_test"] == len(test.frame[test.frame["time"] > 0]))
+        .loc[["chinchilla-time", "kaplan"]]
+        .all()
+    )
     # the data come from the unified law: it extrapolates to larger models better than any
     # baseline, and close to the noise level of the synthetic sweep (~0.04 in log units)
     baselines = scored.drop(index="unified")["rmsle"]
@@ -55,9 +59,13 @@ def test_split_by_size_then_evaluate_the_unified_law_beside_every_baseline(unifi
 
 def test_time_holdout_scores_one_variable_laws_curve_by_curve(chinchilla_sweep) -> None:
     table = load_fit_table(chinchilla_sweep)
-    result, _ = evaluate_holdout(table, axis="time", fraction=0.25,
-                                         laws=["power", "chinchilla-time"],
-                                         fit_options={"n_starts": 2})
+    result, _ = evaluate_holdout(
+        table,
+        axis="time",
+        fraction=0.25,
+        laws=["power", "chinchilla-time"],
+        fit_options={"n_starts": 2},
+    )
     by_law = result.set_index("law")
     n_curves = chinchilla_sweep["n_params"].nunique()  # seeds of one size form one curve
     assert by_law.loc["power", "n_curves"] == n_curves

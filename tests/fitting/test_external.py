@@ -44,17 +44,17 @@ def test_exclusion_drops_the_five_highest_losses(external: Path, chinchilla) -> 
     full = load_chinchilla(external / CHINCHILLA_FILE, n_drop_highest=0)
     assert len(full) == 245 and len(chinchilla) == 240
     assert chinchilla["loss"].max() <= full["loss"].nsmallest(240).max()
-    np.testing.assert_allclose(chinchilla["tokens"] * 6 * chinchilla["n_params"],
-                               chinchilla["flops"])
+    np.testing.assert_allclose(
+        chinchilla["tokens"] * 6 * chinchilla["n_params"], chinchilla["flops"]
+    )
 
 
 def test_our_fitter_reproduces_epochs_chinchilla_refit(chinchilla) -> None:
     """E + A/N^alpha + B/D^beta with Huber(1e-3) on log loss: E ~ 1.82, alpha ~ 0.35,
     beta ~ 0.37 within Epoch's standard errors; point-bootstrap SEs of the same order."""
-    est = ScalingLawRegressor("chinchilla", loss="huber", delta=1e-3, n_bootstrap=150,
-                              random_state=0).fit(
-        {"size": chinchilla["n_params"], "data": chinchilla["tokens"]}, chinchilla["loss"]
-    )
+    est = ScalingLawRegressor(
+        "chinchilla", loss="huber", delta=1e-3, n_bootstrap=150, random_state=0
+    ).fit({"size": chinchilla["n_params"], "data": chinchilla["tokens"]}, chinchilla["loss"])
     _within_epoch_se(est.params_)
     assert est.n_at_optimum_ == len(est.starts_)
     se = dict(zip(est.param_names_, est.bootstrap_params_.std(axis=0, ddof=1), strict=True))
@@ -63,8 +63,12 @@ def test_our_fitter_reproduces_epochs_chinchilla_refit(chinchilla) -> None:
 
 
 def test_epochs_own_protocol_lands_on_the_same_optimum(chinchilla) -> None:
-    fit = fit_chinchilla_epoch(chinchilla["n_params"].to_numpy(), chinchilla["tokens"].to_numpy(),
-                               chinchilla["loss"].to_numpy(), n_best=20)
+    fit = fit_chinchilla_epoch(
+        chinchilla["n_params"].to_numpy(),
+        chinchilla["tokens"].to_numpy(),
+        chinchilla["loss"].to_numpy(),
+        n_best=20,
+    )
     _within_epoch_se(fit["params"])
     ours = ScalingLawRegressor("chinchilla").fit(
         {"size": chinchilla["n_params"], "data": chinchilla["tokens"]}, chinchilla["loss"]
@@ -79,11 +83,15 @@ def test_alabdulmohsin_benchmark_scored_its_own_way(external: Path) -> None:
     curves at least twice as well as a plain power law with a floor (M2) on the median curve."""
     curves = load_alabdulmohsin([external / "alabdulmohsin_benchmark_lang.csv"])
     nmt = curves[curves["Domain"] == "NMT"]
-    scores = pd.concat([  # M4's flat directions need more starts than the others
-        score_alabdulmohsin(nmt, laws=("m4",), fit_options={"n_starts": 4}),
-        score_alabdulmohsin(nmt, laws=("bnsl", "unified-time", "power"),
-                            fit_options={"n_starts": 2}),
-    ], ignore_index=True)
+    scores = pd.concat(
+        [  # M4's flat directions need more starts than the others
+            score_alabdulmohsin(nmt, laws=("m4",), fit_options={"n_starts": 4}),
+            score_alabdulmohsin(
+                nmt, laws=("bnsl", "unified-time", "power"), fit_options={"n_starts": 2}
+            ),
+        ],
+        ignore_index=True,
+    )
     assert (scores["status"] == "ok").all()
     assert scores.groupby("law").size().eq(nmt.groupby(["Task", "Model"]).ngroups).all()
     # the score is the RMSE of log loss on the targets, recomputed here for one curve

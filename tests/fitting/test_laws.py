@@ -46,8 +46,9 @@ def test_analytic_jacobian_matches_central_differences(name: str) -> None:
         h = 1e-6 * max(1.0, abs(params[pname]))
         up = law.predict(inputs, {**params, pname: params[pname] + h})
         down = law.predict(inputs, {**params, pname: params[pname] - h})
-        np.testing.assert_allclose(jac[:, k], (up - down) / (2 * h), rtol=1e-5, atol=1e-9,
-                                   err_msg=f"{name}: d/d{pname}")
+        np.testing.assert_allclose(
+            jac[:, k], (up - down) / (2 * h), rtol=1e-5, atol=1e-9, err_msg=f"{name}: d/d{pname}"
+        )
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0, 4.0])
@@ -107,8 +108,12 @@ def test_kaplan_amplitudes_map_to_critical_scales() -> None:
 
 def test_unified_adapter_is_affine_in_floor_and_ceiling_and_matches_the_theory() -> None:
     rng = np.random.default_rng(1)
-    inputs = {"size": rng.uniform(1e3, 1e6, 50), "time": rng.uniform(0.0, 100.0, 50),
-              "data": rng.uniform(500, 5e4, 50), "noise": rng.uniform(0.0, 0.4, 50)}
+    inputs = {
+        "size": rng.uniform(1e3, 1e6, 50),
+        "time": rng.uniform(0.0, 100.0, 50),
+        "data": rng.uniform(500, 5e4, 50),
+        "noise": rng.uniform(0.0, 0.4, 50),
+    }
     law = Unified().prepare(inputs)
     specs = {p.name: p.default for p in law.param_specs(inputs)}
     params = {**specs, "floor": 0.03, "ceiling": 0.85, "v": 2.0}
@@ -119,8 +124,10 @@ def test_unified_adapter_is_affine_in_floor_and_ceiling_and_matches_the_theory()
     assert theory["c"] == pytest.approx(params["c_ref"] / law.size_ref ** params["gamma"])
     time_law = UnifiedTimeOnly().prepare({"time": inputs["time"]})
     tp = {p.name: p.default for p in time_law.param_specs(None)}
-    np.testing.assert_allclose(time_law.predict({"time": inputs["time"]}, tp),
-                               unified_error_time_only(inputs["time"], **tp))
+    np.testing.assert_allclose(
+        time_law.predict({"time": inputs["time"]}, tp),
+        unified_error_time_only(inputs["time"], **tp),
+    )
 
 
 @pytest.mark.parametrize("name", list(LAWS))

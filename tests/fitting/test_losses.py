@@ -25,10 +25,15 @@ def test_scipy_huber_minimises_the_same_objective() -> None:
     y = np.exp(rng.normal(0.0, 0.05, 200))
     y[:10] *= 3.0  # outliers
     loss = get_loss("huber", 0.01)
-    ours = minimize_scalar(lambda m: loss.mean(log_residual(np.full_like(y, m), y)),
-                           bounds=(0.5, 2.0), method="bounded", options={"xatol": 1e-10})
-    res = least_squares(lambda m: log_residual(np.full_like(y, m[0]), y), x0=[1.5],
-                        **loss.scipy_options())
+    ours = minimize_scalar(
+        lambda m: loss.mean(log_residual(np.full_like(y, m), y)),
+        bounds=(0.5, 2.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    res = least_squares(
+        lambda m: log_residual(np.full_like(y, m[0]), y), x0=[1.5], **loss.scipy_options()
+    )
     assert res.x[0] == pytest.approx(ours.x, rel=1e-5)
 
 

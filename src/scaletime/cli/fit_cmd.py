@@ -73,8 +73,17 @@ def _load(
     from scaletime.fitting.table import load_fit_table
 
     return load_fit_table(
-        source, size=size, time=time, data=data, noise=noise, metric=metric, seed=seed_column,
-        run=run, group_by=_split_list(group_by, "--group-by"), where=where, derive=derive or (),
+        source,
+        size=size,
+        time=time,
+        data=data,
+        noise=noise,
+        metric=metric,
+        seed=seed_column,
+        run=run,
+        group_by=_split_list(group_by, "--group-by"),
+        where=where,
+        derive=derive or (),
     )
 
 
@@ -90,7 +99,8 @@ def _params_table(est: ScalingLawRegressor) -> Table:
     table.add_column("meaning")
     for row in est.summary().itertuples():
         interval = (
-            "–" if not (math.isfinite(row.low) and math.isfinite(row.high))
+            "–"
+            if not (math.isfinite(row.low) and math.isfinite(row.high))
             else f"[{_fmt(row.low)}, {_fmt(row.high)}]"
         )
         table.add_row(row.parameter, _fmt(row.value), interval, row.meaning)
@@ -124,33 +134,56 @@ def fit(
 ) -> None:
     """Fit a scaling law to a table and save it as JSON (with bootstrap intervals)."""
     from scaletime.fitting.estimator import ScalingLawRegressor
+    from scaletime.fitting.laws import get_law
     from scaletime.fitting.table import single_setting
 
     _check_choice(loss, _LOSSES, "--loss")
     _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
     try:
         fit_table = single_setting(
-            _load(table, size, time, data, noise, metric, seed_column, run, group_by, where,
-                  derive)
+            _load(table, size, time, data, noise, metric, seed_column, run, group_by, where, derive)
         )
         options = {"n_breaks": breaks} if law in ("bnsl", "bnsl2") and breaks != 1 else None
         law_name = "bnsl" if options else law
+        roles = get_law(law_name, **(options or {})).roles
+        others = sorted(fit_table.varying_roles() - set(roles))
+        if len(roles) == 1 and others:
+            raise ScaletimeError(
+                f"law {law!r} fits one curve along {roles[0]}, but {', '.join(others)} vary in "
+                "this table; select one curve with --where (or use `scaletime evaluate`, which "
+                "fits one-variable laws curve by curve)"
+            )
         est = ScalingLawRegressor(
-            law_name, law_options=options, loss=loss, delta=delta, n_starts=starts,
-            start="random" if random_starts else "grid", n_bootstrap=bootstrap,
-            confidence=confidence, random_state=random_state, n_jobs=jobs,
+            law_name,
+            law_options=options,
+            loss=loss,
+            delta=delta,
+            n_starts=starts,
+            start="random" if random_starts else "grid",
+            n_bootstrap=bootstrap,
+            confidence=confidence,
+            random_state=random_state,
+            n_jobs=jobs,
         )
         groups = fit_table.groups(bootstrap_by)
         with Progress(
-            TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err_console, transient=True, disable=bootstrap == 0,
+            TextColumn("bootstrap"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+            disable=bootstrap == 0,
         ) as progress:
             task = progress.add_task("bootstrap", total=bootstrap)
-            est.fit(fit_table.frame, groups=groups,
-                    progress=lambda k: progress.advance(task, k))
+            est.fit(fit_table.frame, groups=groups, progress=lambda k: progress.advance(task, k))
         est.metadata_ = {
-            "source": str(table), "columns": fit_table.columns, "where": where,
-            "derive": list(derive or []), "bootstrap_by": bootstrap_by, "notes": fit_table.notes,
+            "source": str(table),
+            "columns": fit_table.columns,
+            "where": where,
+            "derive": list(derive or []),
+            "bootstrap_by": bootstrap_by,
+            "notes": fit_table.notes,
         }
         est.to_json(out)
     except (ScaletimeError, ValueError) as err:
@@ -219,8 +252,9 @@ def predict(
     for role, (lo, hi) in est.input_ranges_.items():
         values = frame[role].to_numpy()
         if ((values < lo) | (values > hi)).any():
-            console.print(f"note: {role} outside the fitted range [{lo:.4g}, {hi:.4g}] "
-                          "(extrapolation)")
+            console.print(
+                f"note: {role} outside the fitted range [{lo:.4g}, {hi:.4g}] (extrapolation)"
+            )
 
 
 # ------------------------------------------------------------------------------- evaluate
@@ -228,8 +262,18 @@ def predict(
 
 def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) -> Table:
     table = Table(title=title)
-    for col in [*setting_cols, "law", "roles", "RMSLE", "MdARE", "fit pts", "held-out pts",
-                "curves", "s", "note"]:
+    for col in [
+        *setting_cols,
+        "law",
+        "roles",
+        "RMSLE",
+        "MdARE",
+        "fit pts",
+        "held-out pts",
+        "curves",
+        "s",
+        "note",
+    ]:
         table.add_column(col, justify="left" if col in ("law", "roles", "note") else "right")
     for row in result.to_dict(orient="records"):
         ok = row["status"] == "ok"
@@ -252,9 +296,12 @@ def evaluate(
     table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
     holdout: str = typer.Option("size", help="Axis held out: size, time or data."),
     fraction: float = typer.Option(0.25, help="Share of the axis' distinct values held out."),
-    cut: float | None = typer.Option(None, help="Hold out values above this (overrides --fraction)."),
+    cut: float | None = typer.Option(
+        None, help="Hold out values above this (overrides --fraction)."
+    ),
     split_column: str | None = typer.Option(
-        None, help="Column marking fitted rows (1/true) and held-out rows (0/false) instead."),
+        None, help="Column marking fitted rows (1/true) and held-out rows (0/false) instead."
+    ),
     laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
     size: str | None = typer.Option(None, help="Model-size column [n_params]."),
     time: str | None = typer.Option(None, help="Training-time column [epoch]."),
@@ -282,12 +329,18 @@ def evaluate(
     names = _split_list(laws, "--laws") or list(LAWS)
     unknown = [n for n in names if n not in LAWS]
     if unknown:
-        raise typer.BadParameter(f"unknown law(s) {unknown}; known: {', '.join(LAWS)}",
-                                 param_hint="--laws")
+        raise typer.BadParameter(
+            f"unknown law(s) {unknown}; known: {', '.join(LAWS)}", param_hint="--laws"
+        )
     fit_options = {"loss": loss, "n_starts": starts}
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=err_console, transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("fitting", total=None)
 
             def on_law(score) -> None:
@@ -301,20 +354,36 @@ def evaluate(
                         + ", ".join(map(str, df.columns))
                     )
                 flag = df[split_column].astype(bool)
-                args = (size, time, data, noise, metric, seed_column, run, group_by, where,
-                        derive)
+                args = (size, time, data, noise, metric, seed_column, run, group_by, where, derive)
                 train = _load(df[flag], *args)
                 test = _load(df[~flag], *args)
-                result = evaluate_laws(train, test, laws=names, axis=None,
-                                       fit_options=fit_options, on_law=on_law)
+                result = evaluate_laws(
+                    train, test, laws=names, axis=None, fit_options=fit_options, on_law=on_law
+                )
                 title = f"held out: rows with {split_column} false"
                 setting_cols = list(train.varying_settings)
             else:
-                full = _load(table, size, time, data, noise, metric, seed_column, run, group_by,
-                             where, derive)
+                full = _load(
+                    table,
+                    size,
+                    time,
+                    data,
+                    noise,
+                    metric,
+                    seed_column,
+                    run,
+                    group_by,
+                    where,
+                    derive,
+                )
                 result, threshold = evaluate_holdout(
-                    full, axis=holdout, fraction=fraction, cut=cut, laws=names,
-                    fit_options=fit_options, on_law=on_law,
+                    full,
+                    axis=holdout,
+                    fraction=fraction,
+                    cut=cut,
+                    laws=names,
+                    fit_options=fit_options,
+                    on_law=on_law,
                 )
                 column = full.columns.get(holdout, holdout)
                 title = f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)"
@@ -322,8 +391,10 @@ def evaluate(
     except (ScaletimeError, ValueError) as err:
         raise _fail(err) from None
     console.print(_results_table(result, title, setting_cols))
-    console.print("RMSLE: root mean squared natural-log error; MdARE: median absolute relative "
-                  "error; both on the held-out rows.")
+    console.print(
+        "RMSLE: root mean squared natural-log error; MdARE: median absolute relative "
+        "error; both on the held-out rows."
+    )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".json":

@@ -135,7 +135,7 @@ def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the demo sweep."),
     device: str = typer.Option(None, help="auto, cpu or cuda."),
 ) -> None:
-    """Fetch MNIST, run the default sweep (configs/demo.toml) end to end, and analyse it."""
+    """Fetch MNIST, run the default sweep (configs/demo.toml), analyse it and write the report."""
     from scaletime.data import fetch
     from scaletime.sweep.executor import LocalExecutor, run_sweep
     from scaletime.sweep.spec import load_spec
@@ -147,11 +147,15 @@ def demo(
     except ScaletimeError as err:
         _fail(err)
     console.print(f"sweep finished in {outcome.wall_time:.1f} s → {out / 'results.sqlite'}")
-    table = out / "results.csv"
+    from scaletime.report import write_report
     from scaletime.sweep.export import export_table
 
+    table = out / "results.csv"
     export_table(out, table)
-    print(f"Results: {out.resolve()} (database results.sqlite, tidy table results.csv)")
+    console.print("analysing the sweep and writing the report ...")
+    report = write_report(out)
+    console.print(f"tidy table: {table}")
+    print(f"Report: {report.resolve()}")
 
 
 def register(app: typer.Typer) -> None:

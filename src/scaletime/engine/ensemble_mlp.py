@@ -10,7 +10,7 @@ outputs. Layer 1, all members of a group at once (``layout.py``):
 
 Deeper layers, bucket by bucket (ℓ = 2..depth), then the read-out:
 
-    z_ℓ = W_ℓ h_{ℓ−1} + b_ℓ,  h_ℓ = relu(z_ℓ),  f = h_depthᵀ W_outᵀ + b_out        (M_k, B, K)
+    z_ℓ = W_ℓ h_{ℓ−1} + b_ℓ,  h_ℓ = relu(z_ℓ),  f = W_out h_depth + b_out         (M_k, K, B)
 
 The backward pass is written out (no autograd: fewer, larger kernels; ``docs/engine.md``):
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch.nn import functional as F
 
 from scaletime.engine.layout import FlatParameters, Layout
 from scaletime.engine.losses import batch_loss_grad
@@ -112,7 +113,7 @@ class MLPEnsemble:
     @staticmethod
     def gather_batch(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Rows ``index`` (G, B) of x (n, D) → (G, B, D)."""
-        return x.index_select(0, index.reshape(-1)).view(*index.shape, x.shape[1])
+        return F.embedding(index, x)  # a row gather, faster than index_select on CPU
 
     # ---- bucket plumbing -----------------------------------------------------------------
     def _to_bucket(self, h1: torch.Tensor, k: int) -> torch.Tensor:
@@ -146,10 +147,8 @@ class MLPEnsemble:
                 pres.append(torch.baddbmm(p[f"{k}.b{layer}"], p[f"{k}.W{layer}"], acts[-1]))
                 acts.append(torch.relu(pres[-1]))
             w_out = p[f"{k}.Wout"]
-            out = torch.baddbmm(
-                p[f"{k}.bout"].transpose(1, 2), acts[-1].transpose(1, 2), w_out.transpose(1, 2)
-            )  # (M, B, K)
-            delta = batch_loss_grad(out, targets[k], loss).transpose(1, 2)  # (M, K, B)
+            out = torch.baddbmm(p[f"{k}.bout"], w_out, acts[-1])  # (M, K, B): f = W h + b
+            delta = batch_loss_grad(out, targets[k].transpose(1, 2), loss, dim=1)  # (M, K, B)
             torch.bmm(delta, acts[-1].transpose(1, 2), out=grad[f"{k}.Wout"])
             torch.sum(delta, 2, keepdim=True, out=grad[f"{k}.bout"])
             delta = torch.bmm(w_out.transpose(1, 2), delta)
@@ -178,9 +177,8 @@ class MLPEnsemble:
             h = self._to_bucket(h1, k)
             for layer in range(2, self.depth + 1):
                 h = torch.relu(torch.baddbmm(p[f"{k}.b{layer}"], p[f"{k}.W{layer}"], h))
-            w_out = p[f"{k}.Wout"]
-            bias = p[f"{k}.bout"].transpose(1, 2)
-            outs.append(torch.baddbmm(bias, h.transpose(1, 2), w_out.transpose(1, 2)))
+            out = torch.baddbmm(p[f"{k}.bout"], p[f"{k}.Wout"], h)  # (M, K, R)
+            outs.append(out.transpose(1, 2).contiguous())  # argmax over a strided K is 4× slower
         return outs
 
     def set_training(self, mode: bool) -> None:

@@ -30,9 +30,14 @@ def example_error(
     return (out.argmax(-1) != labels).to(out.dtype)
 
 
-def batch_loss_grad(out: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
-    """∂/∂out of the batch-mean loss, for out (..., B, K) with one-hot ``targets``."""
-    batch = out.shape[-2]
+def batch_loss_grad(
+    out: torch.Tensor, targets: torch.Tensor, kind: str, dim: int = -1
+) -> torch.Tensor:
+    """∂/∂out of the batch-mean loss; classes along ``dim``, the batch along the last other axis.
+
+    ``out`` and one-hot ``targets`` are (..., B, K) for ``dim=-1``, or (M, K, B) for ``dim=1``.
+    """
+    batch = out.shape[-2] if dim in (-1, out.ndim - 1) else out.shape[-1]
     if kind == "mse":
         return (out - targets).mul_(2.0 / batch)
-    return torch.softmax(out, -1).sub_(targets).div_(batch)
+    return torch.softmax(out, dim).sub_(targets).div_(batch)

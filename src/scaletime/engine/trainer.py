@@ -39,7 +39,7 @@ from scaletime.engine.data import (
 )
 from scaletime.engine.ensemble_cnn import CNNEnsemble
 from scaletime.engine.ensemble_mlp import MLPEnsemble
-from scaletime.engine.layout import Layout, plan_buckets
+from scaletime.engine.layout import Bucket, Layout, plan_buckets
 from scaletime.engine.losses import example_error, example_loss
 from scaletime.engine.memory import (
     activation_floats,
@@ -53,12 +53,28 @@ from scaletime.models import build_model, layer_macs
 
 Callback = Callable[[list[Measurement]], None]
 
-# Cost model of plan_buckets: seconds per step = overhead per bucket + FLOPs / rate.
-BUCKET_COST = {  # (device type, arch) -> (overhead in s, FLOP/s of small batched kernels)
-    ("cpu", "mlp"): (1.6e-4, 5e10),
-    ("cpu", "cnn"): (1.5e-3, 6e10),
-    ("cuda", "mlp"): (3e-4, 1e13),
-    ("cuda", "cnn"): (1e-3, 1e13),
+
+@dataclass(frozen=True)
+class CostModel:
+    """How to lay out members on a device (``docs/engine.md``, "How the engine works").
+
+    ``stack``: stack members into batched/grouped kernels. On a CPU, grouped convolutions are
+    slower than one convolution per member (measured: 0.86 s vs 0.65 s per step for the CIFAR
+    CNN widths 1..16 × 2 seeds, one thread), so CPU CNN members each get their own bucket.
+    ``overhead`` (s per bucket per step) and ``rate`` (FLOP/s of small kernels) drive
+    :func:`~scaletime.engine.layout.plan_buckets`.
+    """
+
+    stack: bool
+    overhead: float
+    rate: float
+
+
+COST_MODELS = {  # (device type, arch) -> CostModel
+    ("cpu", "mlp"): CostModel(True, 1.6e-4, 5e10),
+    ("cpu", "cnn"): CostModel(False, 1.5e-3, 6e10),
+    ("cuda", "mlp"): CostModel(True, 3e-4, 1e13),
+    ("cuda", "cnn"): CostModel(True, 1e-3, 1e13),
 }
 
 
@@ -86,18 +102,17 @@ def _layout(
     num_classes: int,
     device: torch.device,
 ) -> Layout:
-    overhead, rate = BUCKET_COST[(device.type, cfg.arch)]
-
-    def padded_cost(w: int) -> float:
-        return (
-            6.0
-            * n_groups
-            * batch
-            * _bucket_macs(cfg.arch, w, cfg.depth, input_shape, num_classes)
-            / rate
+    model = COST_MODELS[(device.type, cfg.arch)]
+    if not model.stack:  # one bucket per slot, no padding
+        return Layout(
+            n_groups, slot_widths, tuple(Bucket((s,), w) for s, w in enumerate(slot_widths))
         )
 
-    return Layout(n_groups, slot_widths, plan_buckets(slot_widths, padded_cost, overhead))
+    def padded_cost(w: int) -> float:
+        macs = _bucket_macs(cfg.arch, w, cfg.depth, input_shape, num_classes)
+        return 6.0 * n_groups * batch * macs / model.rate
+
+    return Layout(n_groups, slot_widths, plan_buckets(slot_widths, padded_cost, model.overhead))
 
 
 def plan_chunks(
@@ -112,8 +127,10 @@ def plan_chunks(
 
     Members of one data size are grouped by seed; seeds whose members have the same widths form
     one grid (slots sorted by width, noise, lr, key). A grid too large for the budget is split
-    by groups, and a single group too large by slots. Deterministic in its inputs.
+    by groups, and a single group too large by slots; where members are not stacked (CPU CNN,
+    :data:`COST_MODELS`) each group is its own chunk. Deterministic in its inputs.
     """
+    stack = COST_MODELS[(device.type, cfg.arch)].stack  # else: one group per chunk
     chunks: list[Chunk] = []
     for n in sorted({m.data_size for m in members}):
         batch = n if cfg.optimizer == "gd" else min(cfg.batch_size, n)
@@ -149,7 +166,7 @@ def plan_chunks(
             pieces.append(current)
             for slots in pieces:
                 per_group = sum(cost(widths[s]) for s in slots)
-                step = max(1, budget // max(per_group, 1))
+                step = max(1, budget // max(per_group, 1)) if stack else 1
                 for start in range(0, len(groups), step):
                     block = groups[start : start + step]
                     slot_widths = tuple(widths[s] for s in slots)

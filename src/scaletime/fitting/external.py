@@ -66,11 +66,13 @@ def load_chinchilla(path: str | Path, n_drop_highest: int = 5) -> pd.DataFrame:
     missing = {"Model Size", "Training FLOP", "loss"} - set(raw.columns)
     if missing:
         raise FittingError(f"{path.name} lacks the column(s) {sorted(missing)}")
-    df = pd.DataFrame({
-        "n_params": raw["Model Size"].astype(float),
-        "flops": raw["Training FLOP"].astype(float),
-        "loss": raw["loss"].astype(float),
-    })
+    df = pd.DataFrame(
+        {
+            "n_params": raw["Model Size"].astype(float),
+            "flops": raw["Training FLOP"].astype(float),
+            "loss": raw["loss"].astype(float),
+        }
+    )
     df["tokens"] = df["flops"] / (6.0 * df["n_params"])
     if n_drop_highest:
         df = df.drop(index=df["loss"].nlargest(n_drop_highest).index)
@@ -85,10 +87,15 @@ def _epoch_objective(theta: np.ndarray, log_n, log_d, log_l, delta) -> tuple[flo
     r = logsumexp(u, axis=1) - log_l
     w = softmax(u, axis=1)
     psi = np.clip(r, -delta, delta)  # Huber derivative
-    grad = np.array([
-        np.sum(psi * w[:, 0]), np.sum(psi * w[:, 1]), np.sum(psi * w[:, 2]),
-        -np.sum(psi * w[:, 0] * log_n), -np.sum(psi * w[:, 1] * log_d),
-    ])
+    grad = np.array(
+        [
+            np.sum(psi * w[:, 0]),
+            np.sum(psi * w[:, 1]),
+            np.sum(psi * w[:, 2]),
+            -np.sum(psi * w[:, 0] * log_n),
+            -np.sum(psi * w[:, 1] * log_d),
+        ]
+    )
     return float(np.sum(huber(r, delta))), grad
 
 
@@ -117,11 +124,14 @@ def fit_chinchilla_epoch(
         ``params`` (``E, A, B, alpha, beta``), ``objective``, ``n_starts``.
     """
     log_n, log_d, log_l = np.log(n_params), np.log(tokens), np.log(loss)
-    grid = np.array([
-        (a, b, e, al, be)
-        for al, be, e, a, b in itertools.product(*(EPOCH_GRID[k] for k in
-                                                   ("alpha", "beta", "e", "a", "b")))
-    ])
+    grid = np.array(
+        [
+            (a, b, e, al, be)
+            for al, be, e, a, b in itertools.product(
+                *(EPOCH_GRID[k] for k in ("alpha", "beta", "e", "a", "b"))
+            )
+        ]
+    )
     if n_best is not None:
         a, b, e, alpha, beta = (grid[:, k : k + 1] for k in range(5))  # (n_grid, 1) each
         lse = np.logaddexp(np.logaddexp(a - alpha * log_n, b - beta * log_d), e)
@@ -129,14 +139,20 @@ def fit_chinchilla_epoch(
         grid = grid[np.argsort(start_obj, kind="stable")[:n_best]]
     best_x, best_f = None, np.inf
     for theta0 in grid:
-        res = minimize(_epoch_objective, theta0, args=(log_n, log_d, log_l, delta), jac=True,
-                       method="L-BFGS-B")
+        res = minimize(
+            _epoch_objective, theta0, args=(log_n, log_d, log_l, delta), jac=True, method="L-BFGS-B"
+        )
         if res.fun < best_f:
             best_x, best_f = res.x, float(res.fun)
     a, b, e, alpha, beta = best_x
     return {
-        "params": {"E": float(np.exp(e)), "A": float(np.exp(a)), "B": float(np.exp(b)),
-                   "alpha": float(alpha), "beta": float(beta)},
+        "params": {
+            "E": float(np.exp(e)),
+            "A": float(np.exp(a)),
+            "B": float(np.exp(b)),
+            "alpha": float(alpha),
+            "beta": float(beta),
+        },
         "objective": best_f,
         "n_starts": len(grid),
     }
@@ -183,8 +199,14 @@ def score_alabdulmohsin(
         fit = curve[curve["Training"] == 1]
         target = curve[curve["Training"] == 0]
         for law in laws:
-            row = dict(zip(CURVE_COLUMNS, key, strict=True), law=law, n_fit=len(fit),
-                       n_target=len(target), rmse_log=np.nan, status="ok")
+            row = dict(
+                zip(CURVE_COLUMNS, key, strict=True),
+                law=law,
+                n_fit=len(fit),
+                n_target=len(target),
+                rmse_log=np.nan,
+                status="ok",
+            )
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", FitConvergenceWarning)
@@ -211,12 +233,16 @@ def summarize_by_domain(scores: pd.DataFrame) -> pd.DataFrame:
     wins = best.groupby(["Domain", "law"]).size()
     out = (
         ok.groupby(["Domain", "law"])["rmse_log"]
-        .agg(n_curves="size", mean="mean", median="median",
-             se=lambda s: s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else np.nan)
+        .agg(
+            n_curves="size",
+            mean="mean",
+            median="median",
+            se=lambda s: s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else np.nan,
+        )
         .reset_index()
     )
     out["share_best"] = [
-        wins.get((d, law), 0) / n for d, law, n in zip(out["Domain"], out["law"], out["n_curves"],
-                                                       strict=True)
+        wins.get((d, law), 0) / n
+        for d, law, n in zip(out["Domain"], out["law"], out["n_curves"], strict=True)
     ]
     return out

@@ -156,8 +156,9 @@ def complete_with_amplitudes(problem: Problem, z_nonlinear: np.ndarray) -> np.nd
     z[nl] = z_nonlinear
     values = problem.to_values(np.where(np.isin(np.arange(len(z)), nl), z, 0.0))
     for i in lin:  # basis() reads only nonlinear parameters; amplitudes are placeholders
-        values[problem.specs[i].name] = float(np.clip(1.0, problem.specs[i].lower,
-                                                      problem.specs[i].upper))
+        values[problem.specs[i].name] = float(
+            np.clip(1.0, problem.specs[i].lower, problem.specs[i].upper)
+        )
     c = solve_amplitudes(problem.law.basis(problem.inputs, values), problem.y)
     for k, i in enumerate(lin):
         z[i] = float(problem.specs[i].to_internal(c[k]))
@@ -227,8 +228,10 @@ def diverse_best(losses: np.ndarray, unit_points: np.ndarray, n: int) -> list[in
     for i in order:
         if len(chosen) == n:
             break
-        if all(np.linalg.norm(unit_points[i] - unit_points[j]) / scale >= MIN_START_DISTANCE
-               for j in chosen):
+        if all(
+            np.linalg.norm(unit_points[i] - unit_points[j]) / scale >= MIN_START_DISTANCE
+            for j in chosen
+        ):
             chosen.append(i)
     for i in order:  # not enough distinct basins: take the next best anyway
         if len(chosen) == n:
@@ -297,8 +300,9 @@ def local_fit(
         def projected(z_nl: np.ndarray) -> np.ndarray:
             return problem.residual(complete_with_amplitudes(problem, z_nl))
 
-        z_nl, converged, n = _least_squares(problem, projected, z[nl], nl_lo, nl_hi, max_nfev,
-                                            loss_options=_SMOOTH)
+        z_nl, converged, n = _least_squares(
+            problem, projected, z[nl], nl_lo, nl_hi, max_nfev, loss_options=_SMOOTH
+        )
         z = complete_with_amplitudes(problem, z_nl)
         n_eval += n
     analytic = problem.law.has_jacobian and not len(problem.law.violation(problem.to_values(z)))

@@ -75,7 +75,8 @@ RULES: dict[str, str] = {
     "breaks → fails; undetermined → not tested. Controls not aggregated.",
     "unified": "per experiment and held-out axis (size, time, data): holds if the unified law's "
     "held-out RMSLE ≤ 1.1 × the best other law's; partly if ≤ 1.5 ×; fails otherwise or if the "
-    "unified fit failed.",
+    "unified fit failed. The interval is the unified RMSLE's (held-out runs resampled) divided "
+    "by the other law's score.",
     "data": "per data-volume experiment: holds if the 95% CI of the concordance lies above 0.5; "
     "partly if the concordance > 0.5 but the CI reaches 0.5 (or there is none); fails if ≤ 0.5. "
     "The fitted γ_data of n_needed ∝ N^(−γ_data) is given alongside.",
@@ -138,6 +139,8 @@ class Claim:
         if not main:
             return "not measured"
         first = main[0]
+        if self.existence:  # the strongest item is the evidence for an existence claim
+            first = max(main, key=lambda i: i.value if math.isfinite(i.value) else -math.inf)
         counts = f"{sum(i.verdict == HOLDS for i in main)}/{len(main)} hold"
         head = (
             self.headline
@@ -334,7 +337,10 @@ def _unified_items(name: str, summary: dict[str, Any]) -> list[ClaimItem]:
         note = (
             f"unified RMSLE {value_text(unified, ci)} vs {best} {_fmt(e.get('best_other_rmsle'))}"
         )
-        items.append(ClaimItem(name, where, ratio, (math.nan, math.nan), verdict, note))
+        # interval: the unified RMSLE's (held-out runs resampled) over the other law's score
+        other = _f(e.get("best_other_rmsle"))
+        ratio_ci = (ci[0] / other, ci[1] / other) if other > 0 else (math.nan, math.nan)
+        items.append(ClaimItem(name, where, ratio, ratio_ci, verdict, note))
     return items
 
 

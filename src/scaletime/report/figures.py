@@ -399,6 +399,16 @@ def collapse_plot(setting: SettingAnalysis, title: str = "") -> Figure:
     return fig
 
 
+def law_frame_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows a law figure draws: one label-noise rate (the smallest) and one data size (the
+    largest), so that each width is one curve."""
+    if "noise" in frame and frame["noise"].nunique() > 1:
+        frame = frame.loc[frame["noise"] == frame["noise"].min()]
+    if "data" in frame and frame["data"].nunique() > 1:
+        frame = frame.loc[frame["data"] == frame["data"].max()]
+    return frame
+
+
 def _law_panel(
     ax: plt.Axes,
     rax: plt.Axes,
@@ -409,7 +419,7 @@ def _law_panel(
     cmap: matplotlib.colors.Colormap,
 ) -> None:
     """One law against the data (``ax``) and its log residuals (``rax``)."""
-    frame = fitted.frame
+    frame = law_frame_shown(fitted.frame)
     for w, g in frame.groupby("width"):
         color = cmap(norm(w))
         obs = g.groupby("time")["metric"].mean()
@@ -473,7 +483,9 @@ def law_vs_data(evaluation: LawEvaluation, title: str = "") -> Figure:
         )
         held = fitted.residuals(True)
         rms = float(np.sqrt(np.nanmean(held**2))) if held.size else np.nan
-        axes[0, col].set_title(f"{fitted.law}: held-out RMSLE {rms:.3g}", fontsize=9)
+        axes[0, col].set_title(
+            f"{fitted.law}: held-out RMSLE {rms:.3g} (all held-out rows)", fontsize=9
+        )
     axes[0, 0].set_ylabel("test error")
     _colorbar(fig, axes[0, -1], norm, cmap, "width")
     if title:

@@ -527,19 +527,24 @@ def _write_outputs(
     *,
     index: Path | None = None,
     write_claims: bool = True,
+    timing: str | None = None,
 ) -> Reproduction:
     """Judge the claims; write ``claims.md`` and ``claims.json`` (unless ``write_claims`` is
     false) and the index report (``index``, default ``out/report.html``)."""
     summaries = {o.experiment.name: o.summary for o in outcomes if o.summary is not None}
     claims = evaluate_claims(summaries)
     ran = [o for o in outcomes if o.status == "done"]
+    if timing is None:
+        timing = (
+            f"Wall time of this invocation: {wall:.0f} s (training "
+            f"{sum(o.train_seconds for o in outcomes):.0f} s, analysis and reports "
+            f"{sum(o.report_seconds for o in outcomes):.0f} s; a resumed invocation skips finished "
+            "runs and current summaries)."
+        )
     header = (
         f"{_SCALE_NOTES[scale]}\n\nExperiments measured: {', '.join(o.experiment.name for o in ran)}"
-        f" ({len(ran)} of {len(outcomes)}). Wall time of this invocation: {wall:.0f} s "
-        f"(training {sum(o.train_seconds for o in outcomes):.0f} s, analysis and reports "
-        f"{sum(o.report_seconds for o in outcomes):.0f} s; a resumed invocation skips finished "
-        "runs and current summaries). Training time recorded in the sweeps' databases, all "
-        f"invocations: {_recorded_training(outcomes):.0f} s."
+        f" ({len(ran)} of {len(outcomes)}). {timing} Training time recorded in the sweeps' "
+        f"databases, all invocations: {_recorded_training(outcomes):.0f} s."
     )
     claims_md = out / "claims.md"
     table = _experiments_table(outcomes)
@@ -556,6 +561,7 @@ def _write_outputs(
             {
                 "scale": scale,
                 "wall_seconds": wall,
+                "timing": timing,
                 "claims": [c.to_dict() for c in claims],
                 "experiments": table.to_dict(orient="records"),
             },
@@ -566,23 +572,34 @@ def _write_outputs(
     return rep
 
 
+def _f0(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def rerender_index(folder: str | Path, out: str | Path | None = None) -> Path:
     """Rebuild a reproduction's claims and index page from its experiments' ``summary.json``
     (no training, no analysis); returns the index report's path."""
     folder = Path(folder)
     meta = json.loads((folder / "claims.json").read_text())
     scale = meta.get("scale", "full")
+    stored = {e.get("experiment"): e for e in meta.get("experiments", [])}
     outcomes = []
     for experiment in EXPERIMENTS:
         summary = read_summary(folder / experiment.name)
         spec = build_spec(experiment, scale) if scale in SCALES else None
         status = "done" if summary is not None else "skipped"
+        recorded = stored.get(experiment.name, {})
         outcomes.append(
             ExperimentOutcome(
                 experiment,
                 spec,
                 folder / experiment.name,
                 status,
+                train_seconds=_f0(recorded.get("train s (this call)")),
+                report_seconds=_f0(recorded.get("report s (this call)")),
                 summary=summary,
                 message="" if summary else "no summary.json",
             )
@@ -594,6 +611,7 @@ def rerender_index(folder: str | Path, out: str | Path | None = None) -> Path:
         float(meta.get("wall_seconds", float("nan"))),
         index=Path(out) if out is not None else None,
         write_claims=out is None,
+        timing=meta.get("timing"),
     )
     return rep.report
 

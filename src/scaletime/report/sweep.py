@@ -566,7 +566,6 @@ def _laws_section(r: SweepReport) -> Section:
         if opts.fit_max_checkpoints
         else ""
     )
-    data_note = ""
     for e in r.laws:
         if e.scores.empty:
             tables.append(
@@ -601,20 +600,31 @@ def _laws_section(r: SweepReport) -> Section:
             if np.isfinite(e.ratio)
             else "no ratio"
         )
+        scored = e.scores.loc[e.scores["status"] != "n/a"]
+        skipped = e.scores.loc[e.scores["status"] == "n/a"]
+        reasons = "; ".join(
+            f"{', '.join(g['law'])}: {note}" for note, g in skipped.groupby("note", sort=False)
+        )
         tables.append(
             (
                 f"Held out along {e.axis}: {held} (≥ {fmt_num(e.threshold)}, the top "
                 f"{opts.holdout_fraction:.0%} of its distinct values); every law fitted on the rest "
                 f"and scored on them. RMSLE of the unified law with a 95% interval over held-out "
-                f"runs; {ratio}. {effort}. {'; '.join(e.notes)}",
-                e.scores[cols],
+                f"runs; {ratio}. {effort}. "
+                + (f"Not applicable to this split — {reasons}. " if reasons else "")
+                + "; ".join(e.notes),
+                scored[cols],
             )
         )
         if e.unified is None and e.baseline is None:
             continue
         frame = (e.unified or e.baseline).frame
+        shown = F.law_frame_shown(frame)
+        data_note = ""
         if "noise" in frame and frame["noise"].nunique() > 1:
-            data_note = " Shown: every noise rate, overlaid."
+            data_note += f" Shown: label noise {fmt_num(shown['noise'].iloc[0])} only."
+        if "data" in frame and frame["data"].nunique() > 1:
+            data_note += f" Shown: n = {fmt_num(shown['data'].iloc[0])} only."
         figs.append(
             Figure(
                 _png(F.law_vs_data(e, title=f"held out: {held}")),

@@ -61,8 +61,15 @@ class BrokenPowerLaw(LinearLaw):
         hi = max(hi, lo * 10.0)
         specs = [
             Param("a", 0.0, np.inf, 0.1, log=True, linear=True, meaning="limit as x grows"),
-            Param("b", 0.0, np.inf, 1.0, log=True, linear=True,
-                  meaning="amplitude of the first segment at x = x_ref"),
+            Param(
+                "b",
+                0.0,
+                np.inf,
+                1.0,
+                log=True,
+                linear=True,
+                meaning="amplitude of the first segment at x = x_ref",
+            ),
             Param("c0", 0.0, 3.0, 0.3, grid=(0.05, 0.3, 0.8), meaning="first slope"),
         ]
         log_lo, log_hi = np.log(lo), np.log(hi)

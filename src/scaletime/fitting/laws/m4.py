@@ -98,8 +98,15 @@ class M4(Law):
             Param("eps_inf", 0.0, 1e6, 0.01, grid=(0.01, 0.1, 0.5), meaning="limit as x grows"),
             Param("gap", 1e-8, 1e6, 1.0, log=True, grid=(0.3, 1.0, 3.0), meaning="eps0 - eps_inf"),
             Param("alpha", 0.0, 10.0, 1.0, grid=(0.2, 1.0, 4.0), meaning="shape exponent"),
-            Param("beta", 1e-12, 1e12, 1.0, log=True, grid=(0.1, 1.0, 10.0),
-                  meaning="right-hand side at x = x_ref"),
+            Param(
+                "beta",
+                1e-12,
+                1e12,
+                1.0,
+                log=True,
+                grid=(0.1, 1.0, 10.0),
+                meaning="right-hand side at x = x_ref",
+            ),
             Param("c", -3.0, 0.0, -0.5, grid=(-0.2, -0.5, -1.0), meaning="power in x"),
         )
 

@@ -68,8 +68,18 @@ def params_from_theory(theory_params: Any) -> tuple[Param, ...]:
         grid = _SHAPE_GRIDS.get(p.name)
         if grid is not None and not all(lower <= g <= upper for g in grid):
             grid = None
-        out.append(Param(p.name, lower, upper, default, log=log, grid=grid,
-                         linear=p.name in AFFINE_PARAMS, meaning=getattr(p, "meaning", "")))
+        out.append(
+            Param(
+                p.name,
+                lower,
+                upper,
+                default,
+                log=log,
+                grid=grid,
+                linear=p.name in AFFINE_PARAMS,
+                meaning=getattr(p, "meaning", ""),
+            )
+        )
     return tuple(out)
 
 
@@ -135,7 +145,9 @@ class Unified(_TheoryLaw):
     _CENTRED: ClassVar[dict[str, tuple[str, str]]] = {"c": ("c_ref", "gamma"), "q": ("q_ref", "mu")}
 
     def __init__(
-        self, size_ref: float | None = None, time_ref: float | None = None,
+        self,
+        size_ref: float | None = None,
+        time_ref: float | None = None,
         data_ref: float | None = None,
     ) -> None:
         self.size_ref = size_ref
@@ -167,14 +179,32 @@ class Unified(_TheoryLaw):
         for p in specs:
             if p.name == "c":
                 grid = tuple(tau / t_ref for tau in (1.0, 30.0, 1000.0))
-                out.append(Param("c_ref", p.lower, p.upper, grid[1], log=True, grid=grid,
-                                 meaning="c * size_ref^gamma: directions fitted per unit time "
-                                         "by a model of the reference size"))
+                out.append(
+                    Param(
+                        "c_ref",
+                        p.lower,
+                        p.upper,
+                        grid[1],
+                        log=True,
+                        grid=grid,
+                        meaning="c * size_ref^gamma: directions fitted per unit time "
+                        "by a model of the reference size",
+                    )
+                )
             elif p.name == "q":
                 grid = tuple(k * n_ref for k in (0.03, 0.3, 3.0))
-                out.append(Param("q_ref", p.lower, p.upper, grid[1], log=True, grid=grid,
-                                 meaning="q * size_ref^mu: capacity (directions) of a model of "
-                                         "the reference size"))
+                out.append(
+                    Param(
+                        "q_ref",
+                        p.lower,
+                        p.upper,
+                        grid[1],
+                        log=True,
+                        grid=grid,
+                        meaning="q * size_ref^mu: capacity (directions) of a model of "
+                        "the reference size",
+                    )
+                )
             else:
                 out.append(p)
         return tuple(out)
@@ -183,8 +213,12 @@ class Unified(_TheoryLaw):
         if "c_ref" not in params:
             return dict(params)
         out = {k: v for k, v in params.items() if k not in ("c_ref", "q_ref")}
-        out.update({name: float(np.clip(value, *_bounds_of(self._theory_params(), name)))
-                    for name, value in self._unclipped(params).items()})
+        out.update(
+            {
+                name: float(np.clip(value, *_bounds_of(self._theory_params(), name)))
+                for name, value in self._unclipped(params).items()
+            }
+        )
         return out
 
     def _unclipped(self, params: Mapping[str, float]) -> dict[str, float]:
@@ -256,8 +290,16 @@ class UnifiedTimeOnly(_TheoryLaw):
         for p in specs:
             grid = grids.get(p.name)
             if grid is not None and all(p.lower <= g <= p.upper for g in grid):
-                p = Param(p.name, p.lower, p.upper, grid[1], log=p.log, linear=p.linear,
-                          grid=grid, meaning=p.meaning)
+                p = Param(
+                    p.name,
+                    p.lower,
+                    p.upper,
+                    grid[1],
+                    log=p.log,
+                    linear=p.linear,
+                    grid=grid,
+                    meaning=p.meaning,
+                )
             out.append(p)
         return tuple(out)
 
