@@ -42,29 +42,12 @@ from scaletime.fitting import (
     synthetic_sweep,
 )
 from scaletime.fitting.external import EPOCH_REFIT, fit_chinchilla_epoch
+from scaletime.fitting.synthetic import CHINCHILLA_TIME_TRUTH, ROLE_NAMES, UNIFIED_TRUTH
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
 RESULTS = ROOT / "benchmarks" / "results"
 
-UNIFIED_TRUTH = {
-    "c": 0.05,
-    "gamma": 1.0,
-    "alpha": 0.6,
-    "q": 0.2,
-    "mu": 1.0,
-    "v": 2.0,
-    "floor": 0.02,
-    "ceiling": 0.9,
-}
-CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
-ROLES = {
-    "n_params": "size",
-    "epoch": "time",
-    "data_size": "data",
-    "label_noise": "noise",
-    "test_error": "metric",
-}
 
 
 def demo_sweep(n_times: int = 16, seeds: tuple[int, ...] = (0, 1), random_state: int = 0):
@@ -83,7 +66,7 @@ def demo_sweep(n_times: int = 16, seeds: tuple[int, ...] = (0, 1), random_state:
 
 
 def bench_bootstrap() -> dict[str, Any]:
-    df = demo_sweep(n_times=60, seeds=(0, 1, 2, 3)).rename(columns=ROLES)
+    df = demo_sweep(n_times=60, seeds=(0, 1, 2, 3)).rename(columns=ROLE_NAMES)
     df = df[df["time"] > 0]
     out: dict[str, Any] = {
         "n_points": len(df),
@@ -103,7 +86,7 @@ def bench_bootstrap() -> dict[str, Any]:
 
 
 def bench_starts() -> dict[str, Any]:
-    df = demo_sweep().rename(columns=ROLES)
+    df = demo_sweep().rename(columns=ROLE_NAMES)
     start = time.perf_counter()
     grid = ScalingLawRegressor("unified", n_starts=8).fit(df, groups=df["run_id"])
     grid_s = time.perf_counter() - start
@@ -141,7 +124,7 @@ def bench_coverage(n_sims: int = 40, n_boot: int = 200) -> dict[str, Any]:
             **noise,
             seeds=(0, 1, 2, 3),
             random_state=sim,
-        ).rename(columns=ROLES)
+        ).rename(columns=ROLE_NAMES)
         est = ScalingLawRegressor(
             "chinchilla-time", n_bootstrap=n_boot, random_state=sim, n_starts=2
         ).fit(fitted, groups=fitted["run_id"])
@@ -152,7 +135,7 @@ def bench_coverage(n_sims: int = 40, n_boot: int = 200) -> dict[str, Any]:
             **noise,
             seeds=(10, 11),
             random_state=1000 + sim,
-        ).rename(columns=ROLES)
+        ).rename(columns=ROLE_NAMES)
         lo, hi = est.predict_interval(fresh, "new-run")
         y = fresh["metric"].to_numpy()
         new_hits += int(np.sum((y >= lo) & (y <= hi)))

@@ -6,29 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaletime.fitting.synthetic import synthetic_sweep
-
-#: The unified law in the theory's own parameters (docs/theory.md), a demo-like regime:
-#: capacity-limited small models, data-limited large ones, label noise that hurts.
-UNIFIED_TRUTH = {
-    "c": 0.05,
-    "gamma": 1.0,
-    "alpha": 0.6,
-    "q": 0.2,
-    "mu": 1.0,
-    "v": 2.0,
-    "floor": 0.02,
-    "ceiling": 0.9,
-}
-CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
-
-ROLE_NAMES = {
-    "n_params": "size",
-    "epoch": "time",
-    "data_size": "data",
-    "label_noise": "noise",
-    "test_error": "metric",
-}
+from scaletime.fitting.synthetic import (
+    CHINCHILLA_TIME_TRUTH,
+    ROLE_NAMES,
+    UNIFIED_TRUTH,
+    synthetic_sweep,
+)
 
 
 def as_roles(df: pd.DataFrame) -> pd.DataFrame:

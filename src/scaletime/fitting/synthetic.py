@@ -17,6 +17,28 @@ import pandas as pd
 
 from scaletime.fitting.laws import Law, get_law
 
+#: The unified law in the theory's own parameters (docs/theory.md), a demo-like regime:
+#: capacity-limited small models, data-limited large ones, label noise that hurts. Used by the
+#: fitting tests and benchmarks as a known truth.
+UNIFIED_TRUTH = {
+    "c": 0.05,
+    "gamma": 1.0,
+    "alpha": 0.6,
+    "q": 0.2,
+    "mu": 1.0,
+    "v": 2.0,
+    "floor": 0.02,
+    "ceiling": 0.9,
+}
+CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
+#: Tidy-table column → fitting role.
+ROLE_NAMES = {
+    "n_params": "size",
+    "epoch": "time",
+    "data_size": "data",
+    "label_noise": "noise",
+    "test_error": "metric",
+}
 
 def synthetic_sweep(
     law: str | Law,
