@@ -3,24 +3,20 @@
 A chunk is a grid of G *groups* (one per seed: the members of a group see the same mini-batches)
 by S *slots* (the members of one group, sorted by width; every group has the same slot widths).
 
-* The first layer of every member of a group reads the same batch, so its weights are
-  concatenated into one matrix (MLP: ``(D, U)``; CNN: ``U`` output channels) with
-  ``U = Σ_s w_s + 1``: the last unit is a *null unit* whose weights stay exactly zero and whose
-  activation is therefore exactly 0. One batched product serves all groups.
 * The deeper layers are run per *bucket*: slots of similar width padded to the bucket's width
-  (padding units read the null unit and have zero weights, which stay zero: their gradients are
-  exactly 0, so padding changes no result). Each bucket is one batched product per layer.
-  :func:`plan_buckets` picks the buckets by dynamic programming on a cost model.
+  (padding units have zero weights and zero inputs, and stay zero: their gradients are exactly 0,
+  so padding changes no result). Each bucket is one batched product per layer.
+  :func:`plan_buckets` picks the buckets by dynamic programming on a cost model. How the
+  members of a group share their first layer is the model's business (``ensemble_mlp.py``).
 * Every parameter lives in one flat vector (and its gradient in another), so the optimiser is a
   handful of vector operations whatever the ensemble's shape; ``owner`` says which member each
-  element belongs to (−1 for the null units).
+  element belongs to (−1 for padding and the constant units).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import torch
 
@@ -49,37 +45,10 @@ class Layout:
     def n_members(self) -> int:
         return self.n_groups * self.n_slots
 
-    @cached_property
-    def slot_offsets(self) -> tuple[int, ...]:
-        """First unit of each slot among the U first-layer units of a group."""
-        offsets, total = [], 0
-        for w in self.slot_widths:
-            offsets.append(total)
-            total += w
-        return tuple(offsets)
-
-    @property
-    def units(self) -> int:
-        """U = Σ_s w_s + 1 first-layer units per group (the last is the null unit)."""
-        return sum(self.slot_widths) + 1
-
-    @property
-    def null_unit(self) -> int:
-        return self.units - 1
-
     def bucket_members(self, k: int) -> list[int]:
         """Member indices of bucket k in its stacking order (group-major)."""
         slots = self.buckets[k].slots
         return [g * self.n_slots + s for g in range(self.n_groups) for s in slots]
-
-    def gather_index(self, k: int) -> torch.Tensor:
-        """First-layer units (within a group) feeding bucket k: slot j's units, padded with the null unit."""
-        bucket = self.buckets[k]
-        index = []
-        for s in bucket.slots:
-            w, off = self.slot_widths[s], self.slot_offsets[s]
-            index += list(range(off, off + w)) + [self.null_unit] * (bucket.width - w)
-        return torch.tensor(index, dtype=torch.long)
 
 
 def plan_buckets(

@@ -40,6 +40,7 @@ ROLE_NAMES = {
     "test_error": "metric",
 }
 
+
 def synthetic_sweep(
     law: str | Law,
     params: Mapping[str, float],
