@@ -49,7 +49,6 @@ EXTERNAL = ROOT.parent / "shared" / "data" / "external"
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-
 def demo_sweep(n_times: int = 16, seeds: tuple[int, ...] = (0, 1), random_state: int = 0):
     """Demo-shaped synthetic sweep from the unified law (7 sizes, 3 data sizes, 2 noise rates)."""
     return synthetic_sweep(

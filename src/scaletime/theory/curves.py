@@ -10,20 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy.optimize import least_squares
 
-from scaletime.theory import phenomena, subspace
+from scaletime.theory import law, phenomena, subspace
 from scaletime.theory._checks import check_choice
 from scaletime.theory.linear import LinearProblem
 
 __all__ = [
     "CURVES",
+    "MATCHED_LAW_DATA",
+    "MATCHED_LAW_NOISES",
     "MATCHED_LAW_PARAMS",
+    "MATCHED_LAW_SIZES",
+    "MATCHED_LAW_TIMES",
     "SOURCES",
     "STANDARD_PROBLEM",
     "CurveSpec",
     "error_model",
+    "fit_matched_law",
+    "matched_law_rms",
     "phenomenon_curve",
     "subspace_curve",
 ]
@@ -34,9 +42,16 @@ STANDARD_PROBLEM = LinearProblem(
     dim=400, spectrum="power", spectrum_exponent=1.5, target_exponent=0.5
 )
 
-# Least-squares fit (log error, identity link) of the law to the deterministic limit of
-# STANDARD_PROBLEM on p ∈ {20..1000}, n ∈ {50, 100, 200}, t ∈ [1e-2, 1e3], σ² ∈ {0, 0.3}
-# (docs/theory.md §4.5: RMS log error 0.29). Used so that law and model share the grids below.
+# The grid the law is matched on (docs/theory.md §4): 6 × 3 × 16 × 2 = 576 points.
+MATCHED_LAW_SIZES: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0, 400.0, 1000.0)
+MATCHED_LAW_DATA: tuple[float, ...] = (50.0, 100.0, 200.0)
+MATCHED_LAW_TIMES: tuple[float, ...] = tuple(float(t) for t in np.geomspace(1e-2, 1e3, 16))
+MATCHED_LAW_NOISES: tuple[float, ...] = (0.0, 0.3)
+
+# The output of fit_matched_law() (STANDARD_PROBLEM, the grid above), rounded to 3–4 significant
+# digits; RMS log error 0.2926 (docs/theory.md §4), the same as the unrounded optimum's to 4
+# digits. Stored so that plotting needs no fit; tests/theory/test_matched_law.py re-fits and
+# checks them. Used so that law and model share the grids below.
 MATCHED_LAW_PARAMS: dict[str, float] = {
     "c": 0.7455,
     "gamma": 0.942,
@@ -45,6 +60,114 @@ MATCHED_LAW_PARAMS: dict[str, float] = {
     "mu": 1.700,
     "v": 0.805,
 }
+
+_FITTED = ("c", "gamma", "alpha", "q", "mu", "v")  # floor = 0 and ceiling = 1 stay fixed
+_LOG_SCALE = frozenset({"c", "q"})  # fitted as log c, log q
+# box for the random starts, in the fitted coordinates (log c, gamma, alpha, log q, mu, v)
+_START_BOX = ((-3.0, 3.0), (0.3, 2.0), (0.1, 2.0), (-5.0, 2.0), (0.5, 2.5), (0.0, 3.0))
+
+
+@lru_cache(maxsize=4)
+def _matched_law_targets(
+    problem: LinearProblem,
+    sizes: tuple[float, ...],
+    datas: tuple[float, ...],
+    times: tuple[float, ...],
+    noises: tuple[float, ...],
+) -> tuple[np.ndarray, ...]:
+    """The grid (p, t, n, σ²) as flat arrays and ``log E`` of the deterministic limit on it."""
+    grid = np.meshgrid(sizes, times, datas, noises, indexing="ij")
+    size, time, data, noise = (a.ravel() for a in grid)
+    log_error = np.log(phenomena.DeterministicModel(problem)(size, time, data, noise))
+    out = (size, time, data, noise, log_error)
+    for array in out:
+        array.flags.writeable = False
+    return out
+
+
+def _log_residuals(params: dict[str, float], targets: tuple[np.ndarray, ...]) -> np.ndarray:
+    size, time, data, noise, log_error = targets
+    predicted = law.unified_error(size, time, data, noise, link="identity", **params)
+    return np.log(predicted) - log_error
+
+
+def matched_law_rms(
+    params: dict[str, float],
+    problem: LinearProblem = STANDARD_PROBLEM,
+    *,
+    sizes: tuple[float, ...] = MATCHED_LAW_SIZES,
+    datas: tuple[float, ...] = MATCHED_LAW_DATA,
+    times: tuple[float, ...] = MATCHED_LAW_TIMES,
+    noises: tuple[float, ...] = MATCHED_LAW_NOISES,
+) -> float:
+    """RMS of ``log E_law − log E_det`` over the grid: the objective :func:`fit_matched_law` minimises.
+
+    ``E_law`` is the law with ``params`` and the identity link, ``E_det`` the deterministic
+    limit of ``problem`` (:class:`~scaletime.theory.phenomena.DeterministicModel`), on every
+    combination of ``sizes`` (p), ``datas`` (n), ``times`` (t) and ``noises`` (σ²).
+    """
+    targets = _matched_law_targets(problem, tuple(sizes), tuple(datas), tuple(times), tuple(noises))
+    return float(np.sqrt(np.mean(_log_residuals(dict(params), targets) ** 2)))
+
+
+def fit_matched_law(
+    problem: LinearProblem = STANDARD_PROBLEM,
+    *,
+    sizes: tuple[float, ...] = MATCHED_LAW_SIZES,
+    datas: tuple[float, ...] = MATCHED_LAW_DATA,
+    times: tuple[float, ...] = MATCHED_LAW_TIMES,
+    noises: tuple[float, ...] = MATCHED_LAW_NOISES,
+    starts: int = 16,
+    seed: int = 0,
+) -> tuple[dict[str, float], float]:
+    """Least-squares fit of the law to the deterministic limit: the origin of MATCHED_LAW_PARAMS.
+
+    Objective: minimise ``Σ (log E_law − log E_det)²`` over the grid (see :func:`matched_law_rms`;
+    identity link, ``floor = 0`` and ``ceiling = 1`` fixed) in c, gamma, alpha, q, mu and v,
+    within the bounds of :data:`scaletime.theory.law.PARAMS` (c and q on a log scale). Default
+    grid: p ∈ {20, 50, 100, 200, 400, 1000}, n ∈ {50, 100, 200}, 16 log-spaced t ∈ [1e-2, 1e3],
+    σ² ∈ {0, 0.3} (576 points; docs/theory.md §4). ``scipy.optimize.least_squares`` (TRF) is
+    run from the law's default parameters and from ``starts − 1`` random points (``seed``) — not
+    from the stored constants — and the best run is kept (a worse local optimum exists).
+
+    Returns
+    -------
+    (dict, float)
+        The fitted parameters by name and their RMS log error.
+    """
+    targets = _matched_law_targets(problem, tuple(sizes), tuple(datas), tuple(times), tuple(noises))
+    table = {param.name: param for param in law.PARAMS}
+
+    def to_z(name: str, value: float) -> float:
+        return float(np.log(value)) if name in _LOG_SCALE else float(value)
+
+    def from_z(z: np.ndarray) -> dict[str, float]:
+        return {
+            name: float(np.exp(x)) if name in _LOG_SCALE else float(x)
+            for name, x in zip(_FITTED, z, strict=True)
+        }
+
+    lower = np.array([to_z(name, table[name].lower) for name in _FITTED])
+    upper = np.array([to_z(name, table[name].upper) for name in _FITTED])
+    rng = np.random.default_rng(seed)
+    box = np.array(_START_BOX)
+    initial = [np.array([to_z(name, table[name].default) for name in _FITTED])]
+    initial += [rng.uniform(box[:, 0], box[:, 1]) for _ in range(max(starts, 1) - 1)]
+    best: tuple[float, dict[str, float]] | None = None
+    for z0 in initial:
+        result = least_squares(
+            lambda z: _log_residuals(from_z(z), targets),
+            np.clip(z0, lower, upper),
+            bounds=(lower, upper),
+            xtol=1e-12,
+            ftol=1e-12,
+            gtol=1e-12,
+        )
+        rms = float(np.sqrt(np.mean(result.fun**2)))
+        if best is None or rms < best[0]:
+            best = (rms, from_z(result.x))
+    assert best is not None
+    return best[1], best[0]
 
 
 @dataclass(frozen=True)
