@@ -4,10 +4,16 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_theory.py`` (single thread, lik
 
 Targets (issue 5): the law on 10^5 points in < 1 s; the exact model at p = n = 1000 in < 5 s.
 Also records the accuracy figures the docs quote: (a) vs (c), (b) vs (a), the subspace slope.
+
+``python benchmarks/bench_theory.py --tempering`` instead scans the law's fixed tempering ρ
+(``law.TEMPERING``): for each ρ, the RMS log error of the law fitted to the standard linear
+problem (``curves.fit_matched_law``), written to ``benchmarks/results/theory_tempering.json``
+(docs/theory.md, L4).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import time
@@ -15,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scaletime.theory import law, linear, subspace
+from scaletime.theory import curves, law, linear, subspace
 
 RESULTS = Path(__file__).parent / "results" / "theory.json"
 
@@ -104,7 +110,29 @@ def accuracy_subspace() -> dict:
     return {"taus": taus.tolist(), "slopes": subspace.gap_slope(table).tolist()}
 
 
+def tempering_scan(values: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)) -> dict:
+    """RMS log error of the law fitted to the standard problem, for each fixed tempering ρ."""
+    original, rows = law.TEMPERING, []
+    try:
+        for rho in values:
+            law.TEMPERING = rho  # read by law.unified_error at call time
+            params, rms = curves.fit_matched_law()
+            rows.append({"tempering": rho, "rms_log_error": rms, "params": params})
+    finally:
+        law.TEMPERING = original
+    return {"problem": "curves.STANDARD_PROBLEM, grid of curves.fit_matched_law", "scan": rows}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tempering", action="store_true", help="only the ρ scan")
+    if parser.parse_args().tempering:
+        scan = tempering_scan()
+        path = RESULTS.with_name("theory_tempering.json")
+        path.write_text(json.dumps(scan, indent=2) + "\n")
+        for row in scan["scan"]:
+            print(f"rho = {row['tempering']:.2f}: RMS log error {row['rms_log_error']:.3f}")
+        return
     report = {
         "machine": platform.platform(),
         "python": platform.python_version(),
