@@ -17,7 +17,10 @@ The machine's GEMM peak is measured in the same process (a 512×784×1024 float3
 of several runs, before and after the cases). Achieved GFLOP/s count the architecture's
 multiply-adds (``scaletime.models.layer_macs``): per training example 2·Σ (forward) + 2·Σ (weight
 gradients) + 2·Σ over layers after the first (input gradients), per evaluated example 2·Σ.
-Peak memory is the rise of the process's peak resident set (VmHWM, reset before each phase).
+The roofline line divides the counted FLOPs by the measured peak — the time the same arithmetic
+would take at the speed of one large GEMM — which bounds (b)/(a) for any implementation that
+does not skip work, and says what fraction of that peak a speed-up target requires. Peak memory is the rise of the process's peak resident set (VmHWM,
+reset before each phase).
 (a) is timed three times for the MLP (once before (b), twice after; the median is reported)
 and once for the CNN. On a
 multi-core machine both are timed again on one thread (on a shared machine a parallel region
@@ -365,6 +368,13 @@ def main() -> None:
         }
         res["machine"] = machine
         res["targets"] = TARGETS[name]
+        # the roofline of this run: the counted FLOPs at the measured GEMM peak
+        at_peak = res["gflop_counted"] / peak
+        res["seconds_at_gemm_peak"] = at_peak
+        res["speedup_bound_at_gemm_peak"] = res["reference"]["wall_s"] / at_peak
+        res["fraction_of_peak_needed_for_target"] = (
+            at_peak * TARGETS[name]["speedup"] / res["reference"]["wall_s"]
+        )
         (RESULTS / f"engine_{name}{args.suffix}.json").write_text(json.dumps(res, indent=2) + "\n")
         a, b = res["engine"], res["reference"]
         print(
@@ -392,6 +402,12 @@ def main() -> None:
             f"{res['cpu_time_ratio_reference_over_engine']:.2f}× CPU time  "
             f"(targets: {res['targets']}); final test loss max rel gap "
             f"{res['final_test_loss_max_rel_gap']:.1e}"
+        )
+        print(
+            f"  roofline: the counted FLOPs take {at_peak:.2f} s at the GEMM peak, so (b)/(a) ≤ "
+            f"{res['speedup_bound_at_gemm_peak']:.1f}×; the {TARGETS[name]['speedup']:g}× target "
+            f"needs {100 * res['fraction_of_peak_needed_for_target']:.0f}% of peak sustained "
+            f"(reached: {100 * a['fraction_of_peak']:.0f}%)"
         )
 
 
