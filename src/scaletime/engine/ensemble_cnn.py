@@ -188,13 +188,14 @@ class CNNEnsemble:
 
     def _forward(self, x: torch.Tensor, shared: bool) -> list[torch.Tensor]:
         """One (M_k, B, K) output per bucket; ``shared``: every member reads the same rows x."""
-        outs = []
+        outs: list[torch.Tensor] = []
+        inputs: dict[torch.memory_format, torch.Tensor] = {}  # x per memory format, made once
         for k, bucket in enumerate(self.layout.buckets):
             m = self.layout.n_groups * len(bucket.slots)
             layout = torch.channels_last if self._channels_last(k) else torch.contiguous_format
-            h = self._block(
-                x.contiguous(memory_format=layout), k, 0, 1 if shared else self.layout.n_groups
-            )
+            if layout not in inputs:
+                inputs[layout] = x.contiguous(memory_format=layout)
+            h = self._block(inputs[layout], k, 0, 1 if shared else self.layout.n_groups)
             for i in range(1, self.depth):
                 h = self._block(h, k, i, m)
             features = h.reshape(h.shape[0], m, -1).transpose(0, 1)  # (M_k, B, c_last)
