@@ -11,6 +11,7 @@ from scaletime.fitting.synthetic import (
     ROLE_NAMES,
     UNIFIED_TRUTH,
     synthetic_sweep,
+    unified_truth_law,
 )
 
 
@@ -24,7 +25,7 @@ def unified_sweep() -> pd.DataFrame:
     """A demo-shaped sweep from the unified law: 6 sizes x 12 times x 2 data x 2 noise x 2 seeds
     (576 points), with an epoch-0 checkpoint per run."""
     return synthetic_sweep(
-        "unified",
+        unified_truth_law(),
         UNIFIED_TRUTH,
         sizes=np.geomspace(1e3, 3e5, 6),
         times=np.geomspace(0.05, 50, 12),

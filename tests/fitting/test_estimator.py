@@ -106,3 +106,67 @@ def test_run_bootstrap_is_wider_than_point_bootstrap_under_run_noise() -> None:
         lo, hi = est.params_interval_["alpha"]
         widths[unit] = hi - lo
     assert widths["run"] > 2 * widths["point"]
+
+
+def _unified_frame(scale_n: float = 1.0, scale_t: float = 1.0, scale_d: float = 1.0):
+    from scaletime.fitting.synthetic import (
+        ROLE_NAMES,
+        UNIFIED_TRUTH,
+        synthetic_sweep,
+        unified_truth_law,
+    )
+
+    df = synthetic_sweep(
+        unified_truth_law(),
+        UNIFIED_TRUTH,
+        sizes=np.geomspace(1e3, 3e5, 5),
+        times=np.geomspace(0.05, 50, 10),
+        data_sizes=(1000.0, 8000.0),
+        label_noises=(0.0, 0.2),
+        seeds=(0, 1),
+        random_state=3,
+        include_init=True,
+    )
+    return df.assign(
+        n_params=df["n_params"] * scale_n, epoch=df["epoch"] * scale_t,
+        data_size=df["data_size"] * scale_d,
+    ).rename(columns=ROLE_NAMES)
+
+
+def test_unified_law_is_scale_free_from_small_networks_to_language_models() -> None:
+    """The same sweep at N ~ 1e3..3e5, T ~ 0.05..50, n ~ 1e3 and rescaled to N ~ 1e9..3e11,
+    T ~ 5e4..5e7, n ~ 1e10 fits to the same predictions, and recovers the truth at both ends."""
+    small = _unified_frame()
+    large = _unified_frame(1e6, 1e6, 1e7)
+    fits = [ScalingLawRegressor("unified").fit(f, groups=f["run_id"]) for f in (small, large)]
+    np.testing.assert_allclose(fits[0].predict(small), fits[1].predict(large), rtol=1e-3)
+    for est in fits:
+        assert est.params_["gamma"] == pytest.approx(1.0, abs=0.1)
+        assert est.params_["v"] == pytest.approx(2.0, rel=0.3)
+    assert fits[1].derived_["c_raw"] == pytest.approx(fits[0].derived_["c_raw"] * 1e-12, rel=0.05)
+
+
+def test_constant_roles_are_held_fixed_and_reported_not_identified() -> None:
+    """One data size and no noise column: the fit runs, v is not identified (and absent),
+    the data budget m stays; one size as well: gamma, mu and r are held fixed too."""
+    df = _unified_frame()
+    one = df[(df["data"] == 8000.0) & (df["noise"] == 0.0)].drop(columns=["noise"])
+    est = ScalingLawRegressor("unified").fit(one, groups=one["run_id"])
+    assert "v" in est.not_identified_ and "v" not in est.params_
+    assert "m" in est.params_ and np.isfinite(est.predict(one)).all()
+    single = one[one["size"] == one["size"].max()]
+    est1 = ScalingLawRegressor("unified").fit(single, groups=single["run_id"])
+    assert {"gamma", "mu", "r", "v"} <= set(est1.not_identified_)
+    assert {"gamma", "mu", "r"}.isdisjoint(est1.params_)
+    final = one[one["time"] == one["time"].max()].drop(columns=["time"])  # no time axis
+    est2 = ScalingLawRegressor("unified").fit(final, groups=final["run_id"])
+    assert {"c", "gamma", "r"} <= set(est2.not_identified_)
+
+
+def test_unified_floor_is_fitted_only_when_the_runs_support_it() -> None:
+    """BIC over runs: a sweep drawn with a floor of 0.02 keeps it; the same law drawn with no
+    floor and large data does not fit one."""
+    df = _unified_frame()
+    est = ScalingLawRegressor("unified").fit(df, groups=df["run_id"])
+    assert est.law_.fit_floor and est.params_["floor"] == pytest.approx(0.02, rel=0.3)
+    assert len(est.selection_) == 2

@@ -17,7 +17,7 @@ from scaletime.fitting.laws import (
 )
 from scaletime.fitting.laws.power import Kaplan
 from scaletime.fitting.laws.unified import Unified, UnifiedTimeOnly
-from scaletime.theory.law import unified_error, unified_error_time_only
+from scaletime.theory.law_v2 import PARAMS_V2, unified_time_v2, unified_v2
 
 X = np.geomspace(1.0, 1e4, 25)
 N = np.geomspace(1e3, 1e7, 25)
@@ -115,19 +115,81 @@ def test_unified_adapter_is_affine_in_floor_and_ceiling_and_matches_the_theory()
         "noise": rng.uniform(0.0, 0.4, 50),
     }
     law = Unified().prepare(inputs)
-    specs = {p.name: p.default for p in law.param_specs(inputs)}
-    params = {**specs, "floor": 0.03, "ceiling": 0.85, "v": 2.0}
+    params = {**{p.name: p.default for p in law.param_specs(inputs)}, "floor": 0.03, "v": 2.0}
     pred = law.predict(inputs, params)
-    np.testing.assert_allclose(law.basis(inputs, params) @ [0.03, 0.85], pred, rtol=1e-10)
-    theory = law.theory_values(params)
-    np.testing.assert_allclose(pred, unified_error(**inputs, **theory), rtol=1e-12)
-    assert theory["c"] == pytest.approx(params["c_ref"] / law.size_ref ** params["gamma"])
+    np.testing.assert_allclose(law.basis(inputs, params) @ [0.03, 1.0], pred, rtol=1e-10)
+    scaled = (
+        inputs["size"] / law.size_ref,
+        inputs["time"] / law.time_ref,
+        inputs["data"] / law.data_ref,
+        inputs["noise"],
+    )
+    np.testing.assert_allclose(pred, unified_v2(*scaled, params)[0], rtol=1e-12)
     time_law = UnifiedTimeOnly().prepare({"time": inputs["time"]})
     tp = {p.name: p.default for p in time_law.param_specs(None)}
     np.testing.assert_allclose(
         time_law.predict({"time": inputs["time"]}, tp),
-        unified_error_time_only(inputs["time"], **tp),
+        unified_time_v2(inputs["time"] / time_law.time_ref, tp)[0],
     )
+
+
+@pytest.mark.parametrize("name", ["unified", "unified-time", "unified-time2"])
+def test_unified_jacobians_match_central_differences(name: str) -> None:
+    """The unified laws' exact Jacobians agree with central differences to 1e-5 (relative to
+    the column's scale), at t = 0 too (the other laws: ``JACOBIAN_CASES``)."""
+    rng = np.random.default_rng(2)
+    law = get_law(name)
+    values = {
+        "size": rng.uniform(1e3, 1e6, 40),
+        "time": np.r_[0.0, rng.uniform(0.05, 100.0, 39)],
+        "data": rng.uniform(500, 5e4, 40),
+        "noise": rng.uniform(0.0, 0.4, 40),
+    }
+    inputs = {r: values[r] for r in law.roles}
+    law = law.prepare(inputs)
+    specs = law.param_specs(inputs)
+    params = {p.name: p.default for p in specs}
+    if name == "unified":
+        params.update(v=2.0, floor=0.03, r=50.0)
+    if name.startswith("unified-time"):
+        params.update(h=0.5, floor=0.03)
+    jac = law.jacobian(inputs, params)
+    for k, p in enumerate(specs):
+        step = 1e-6 * max(abs(params[p.name]), 1e-3)
+        hi = law.predict(inputs, {**params, p.name: params[p.name] + step})
+        lo = law.predict(inputs, {**params, p.name: params[p.name] - step})
+        numeric = (hi - lo) / (2 * step)
+        scale = max(np.max(np.abs(numeric)), 1e-8)
+        np.testing.assert_allclose(jac[:, k], numeric, atol=1e-5 * scale, err_msg=p.name)
+
+
+def test_unified_time2_has_two_local_minima_from_two_time_scales() -> None:
+    """Epoch-wise double descent (docs/theory.md §6.4): a fast component falls and then fits the
+    noise (the rise); a slow one, 1000× slower, descends again and rises in its turn."""
+    t = np.geomspace(1e-3, 1e5, 2000)
+    params = {
+        "rate": 30.0, "alpha": 1.0, "budget": 30.0, "h": 1.0,
+        "rate2": 0.03, "w": 0.5, "floor": 0.02, "ceiling": 0.9,
+    }
+    err, _ = unified_time_v2(t, params)
+    interior = (err[1:-1] < err[:-2]) & (err[1:-1] < err[2:])
+    assert interior.sum() == 2, np.flatnonzero(interior)
+    one, _ = unified_time_v2(t, {**params, "w": 0.0})
+    assert ((one[1:-1] < one[:-2]) & (one[1:-1] < one[2:])).sum() == 1  # one time scale
+
+
+def test_unified_law_peaks_at_the_interpolation_threshold_with_label_noise() -> None:
+    """Model-wise double descent at long training: with noise the error at T = inf is highest
+    where capacity meets the data budget (K = M), and falls on both sides."""
+    size = np.geomspace(1e-3, 1e3, 601)
+    params = {p.name: p.default for p in PARAMS_V2}
+    params.update(c=1.0, q=100.0, mu=1.0, m=100.0, alpha=1.0, v=20.0, r=np.inf, floor=0.0)
+    noisy, _ = unified_v2(size, np.full_like(size, np.inf), 1.0, 0.2, params)
+    clean, _ = unified_v2(size, np.full_like(size, np.inf), 1.0, 0.0, params)
+    peaks = np.flatnonzero((noisy[1:-1] > noisy[:-2]) & (noisy[1:-1] > noisy[2:])) + 1
+    assert len(peaks) == 1 and 0.5 < size[peaks[0]] < 2.0  # K = q size^mu = M = m·data = 100
+    assert noisy[-1] < noisy[peaks[0]] and noisy[peaks[0] // 2] < noisy[peaks[0]]
+    assert np.all(np.diff(clean) <= 1e-15)  # monotone without noise
 
 
 @pytest.mark.parametrize("name", list(LAWS))

@@ -84,8 +84,6 @@ def test_report_command_writes_and_prints_the_path(app, smoke, tmp_path) -> None
             "1",
             "--max-nfev",
             "50",
-            "--max-checkpoints",
-            "6",
         ],
     )
     assert result.exit_code == 0, result.output

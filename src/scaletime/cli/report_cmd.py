@@ -33,7 +33,7 @@ def _fail(message: str) -> None:
 
 
 def _fit_options(n_starts: int | None, max_nfev: int | None) -> dict[str, int]:
-    """The report's default fitter budget, with the options given on the command line."""
+    """The fitter's defaults (as ``scaletime evaluate``), with the options given here."""
     from scaletime.report import ReportOptions
 
     out = dict(ReportOptions().fit_options)
@@ -63,9 +63,6 @@ def report(
     max_nfev: int = typer.Option(
         None, "--max-nfev", help="Law fits: evaluations per optimisation."
     ),
-    max_checkpoints: int = typer.Option(
-        12, "--max-checkpoints", help="Fit laws on at most this many checkpoints per run (0: all)."
-    ),
 ) -> None:
     """Write a self-contained HTML report (FOLDER/report.html) of a sweep, and print its path."""
     from scaletime.report import ReportOptions, write_report
@@ -88,7 +85,6 @@ def report(
         tolerance=tolerance,
         gamma=g,
         fit_options=_fit_options(n_starts, max_nfev),
-        fit_max_checkpoints=max_checkpoints or None,
         laws=tuple(x.strip() for x in laws.split(",")) if laws else None,
     )
     try:

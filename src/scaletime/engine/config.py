@@ -187,3 +187,22 @@ def make_schedule(cfg: TrainConfig, data_size: int) -> Schedule:
     steps = {min(total, max(1, round(e * spe))) if e > 0 else 0 for e in wanted}
     steps.add(total)
     return Schedule(data_size, batch, spe, total, tuple(sorted(steps)), shuffle=not full_batch)
+
+
+def cumulative_lr(
+    step: np.ndarray, lr: np.ndarray, momentum: np.ndarray, optimizer: np.ndarray
+) -> np.ndarray:
+    """The gradient-flow time after ``step`` steps at a constant learning rate: Σₛ ηₛ^eff.
+
+    Heavy-ball SGD from rest moves by ``η(1 − βˢ)/(1 − β)`` per unit gradient at step s, so
+    ``lr_time = η·(s − β(1 − βˢ)/(1 − β))/(1 − β)`` (``η·s`` without momentum); Adam's
+    bias-corrected, normalised step is ``η`` from the first step, so ``η·s``
+    (docs/theory.md §6.1). Arrays broadcast; a missing momentum counts as 0.
+    """
+    s = np.asarray(step, dtype=float)
+    eta = np.asarray(lr, dtype=float)
+    beta = np.nan_to_num(np.asarray(momentum, dtype=float), nan=0.0)
+    beta = np.where(np.asarray(optimizer).astype(str) == "adam", 0.0, beta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        warm = np.where(beta > 0, beta * (1.0 - beta**s) / (1.0 - beta), 0.0)
+        return eta * (s - warm) / (1.0 - beta)

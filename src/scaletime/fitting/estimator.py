@@ -24,7 +24,7 @@ from scaletime.fitting.bootstrap import (
 from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.laws import Law, get_law, law_from_config
 from scaletime.fitting.laws.base import ROLES, Param
-from scaletime.fitting.losses import LOSS_NAMES, Loss, get_loss
+from scaletime.fitting.losses import LOSS_NAMES, Loss, get_loss, log_residual
 from scaletime.fitting.optimize import Problem, local_fit, multistart_fit
 
 FORMAT_VERSION = 1
@@ -34,9 +34,12 @@ SAME_OPTIMUM_RTOL = 1e-4
 PREDICTIVE_SAMPLES = 4000
 
 
-def as_inputs(X: Any, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
+def as_inputs(
+    X: Any, roles: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
     """Role arrays from a DataFrame / mapping with role-named columns, or an array whose columns
-    are ``roles`` in order. A missing ``noise`` role is filled with 0 (no label noise)."""
+    are ``roles`` in order. A missing ``noise`` role is filled with 0 (no label noise), a missing
+    role in ``optional`` with the constant 1 (the law holds what only it identifies fixed)."""
     if isinstance(X, pd.DataFrame | Mapping):
         n = len(X) if isinstance(X, pd.DataFrame) else len(next(iter(X.values())))
         out = {}
@@ -45,6 +48,8 @@ def as_inputs(X: Any, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
                 out[role] = np.asarray(X[role], dtype=float).reshape(-1)
             elif role == "noise":
                 out[role] = np.zeros(n)
+            elif role in optional:
+                out[role] = np.ones(n)
             else:
                 given = list(X.columns if isinstance(X, pd.DataFrame) else X)
                 raise FittingError(
@@ -233,7 +238,7 @@ class ScalingLawRegressor:
         """
         self._validate()
         law = get_law(self.law, **(self.law_options or {}))
-        inputs = as_inputs(X, law.roles)
+        inputs = as_inputs(X, law.roles, law.optional_roles)
         if y is None:
             if not (isinstance(X, pd.DataFrame | Mapping) and "metric" in X):
                 raise FittingError("y is missing and X has no 'metric' column")
@@ -269,23 +274,43 @@ class ScalingLawRegressor:
             )
         inputs = {k: v[keep] for k, v in inputs.items()}
         y, groups = y[keep], groups[keep]
-        law = law.prepare(inputs)
-        specs = law.param_specs(inputs)
-        if len(y) <= len(specs):
-            raise FittingError(
-                f"law {law.name!r} has {len(specs)} parameters but only {len(y)} usable points"
-            )
-
-        problem = Problem(law, inputs, y, get_loss(self.loss, self.delta), specs)
+        n_groups = len(np.unique(groups))
         rng = np.random.default_rng(self.random_state)
-        result = multistart_fit(
-            problem,
-            n_starts=self.n_starts,
-            max_grid=self.max_grid,
-            start=self.start,
-            random_state=rng,
-            max_nfev=self.max_nfev,
-        )
+        loss = get_loss(self.loss, self.delta)
+        self.selection_ = []
+        chosen = None
+        variants = law.prepare(inputs).variants()
+        n_least = min(len(v.param_specs(inputs)) for v in variants)
+        if len(y) <= n_least:
+            raise FittingError(
+                f"law {law.name!r} has {n_least} parameters but only {len(y)} usable points"
+            )
+        for variant in variants:
+            specs = variant.param_specs(inputs)
+            if len(y) <= len(specs):
+                continue
+            problem = Problem(variant, inputs, y, loss, specs)
+            result = multistart_fit(
+                problem,
+                n_starts=self.n_starts,
+                max_grid=self.max_grid,
+                start=self.start,
+                random_state=np.random.default_rng(rng.integers(2**32)),
+                max_nfev=self.max_nfev,
+            )
+            r = log_residual(variant.predict(inputs, problem.to_values(result.best.z)), y)
+            # BIC on the independent runs: points of one curve are not independent draws
+            msr = max(float(np.mean(np.square(r))), 1e-300)
+            bic = n_groups * np.log(msr) + len(specs) * np.log(max(n_groups, 2))
+            self.selection_.append(
+                {"variant": variant.config(), "n_params": len(specs), "msle": msr, "bic": bic}
+            )
+            if chosen is None or bic < chosen[0]:
+                chosen = (bic, variant, problem, result)
+        if chosen is None:
+            raise FittingError(f"law {law.name!r}: no variant could be fitted")
+        _, law, problem, result = chosen
+        specs = problem.specs
         best = result.best
         self.law_ = law
         self.param_names_ = problem.names
@@ -305,7 +330,17 @@ class ScalingLawRegressor:
         )
         self.n_points_ = len(y)
         self.n_dropped_ = int(n - len(y))
-        self.n_groups_ = len(np.unique(groups))
+        self.n_groups_ = n_groups
+        self.not_identified_ = dict(getattr(law, "not_identified", dict)())
+        self.identified_ = identification(problem, best.z)
+        self.at_bound_ = at_bounds(problem, best.z)
+        for name, side in self.at_bound_.items():
+            warnings.warn(
+                f"law {law.name!r}: parameter {name!r} = {self.params_[name]:.4g} sits on its "
+                f"{side} bound; the data do not pin it down inside its range",
+                FitConvergenceWarning,
+                stacklevel=2,
+            )
         self.input_ranges_ = {r: (float(v.min()), float(v.max())) for r, v in inputs.items()}
         self.param_bounds_ = {p.name: (p.lower, p.upper) for p in specs}
         residuals = np.log(y) - np.log(law.predict(inputs, self.params_))
@@ -354,7 +389,7 @@ class ScalingLawRegressor:
     def predict(self, X: Any) -> np.ndarray:
         """The fitted law at ``X`` (same input forms as :meth:`fit`)."""
         self._check_fitted()
-        return self.law_.predict(as_inputs(X, self.law_.roles), self.params_)
+        return self.law_.predict(as_inputs(X, self.law_.roles, self.law_.optional_roles), self.params_)
 
     def _bootstrap_log_means(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         rows = []
@@ -379,7 +414,7 @@ class ScalingLawRegressor:
         confidence = check_confidence(self.confidence if confidence is None else confidence)
         if kind not in ("mean", "new-run"):
             raise ValueError(f"kind must be 'mean' or 'new-run', got {kind!r}")
-        inputs = as_inputs(X, self.law_.roles)
+        inputs = as_inputs(X, self.law_.roles, self.law_.optional_roles)
         if self.bootstrap_params_ is None:
             if kind == "mean":
                 raise FittingError("mean intervals need a bootstrap: fit with n_bootstrap > 0")
@@ -400,7 +435,7 @@ class ScalingLawRegressor:
 
     def predict_frame(self, X: Any, confidence: float | None = None) -> pd.DataFrame:
         """Inputs, prediction and both intervals as one table."""
-        inputs = as_inputs(X, self.law_.roles)
+        inputs = as_inputs(X, self.law_.roles, self.law_.optional_roles)
         out = pd.DataFrame(inputs)
         out["prediction"] = self.predict(inputs)
         if self.bootstrap_params_ is not None:
@@ -452,6 +487,10 @@ class ScalingLawRegressor:
                 None if self.bootstrap_params_ is None else self.bootstrap_params_.tolist()
             ),
             "n_bootstrap_failed": self.n_bootstrap_failed_,
+            "not_identified": getattr(self, "not_identified_", {}),
+            "identified": getattr(self, "identified_", {}),
+            "at_bound": getattr(self, "at_bound_", {}),
+            "selection": getattr(self, "selection_", []),
             "metadata": getattr(self, "metadata_", {}),
         }
 
@@ -496,6 +535,10 @@ class ScalingLawRegressor:
         bp = data.get("bootstrap_params")
         est.bootstrap_params_ = None if bp is None else np.asarray(bp, dtype=float)
         est.n_bootstrap_failed_ = int(data.get("n_bootstrap_failed", 0))
+        est.not_identified_ = dict(data.get("not_identified", {}))
+        est.identified_ = dict(data.get("identified", {}))
+        est.at_bound_ = dict(data.get("at_bound", {}))
+        est.selection_ = list(data.get("selection", []))
         est.metadata_ = dict(data.get("metadata", {}))
         return est
 
@@ -543,6 +586,55 @@ class ScalingLawRegressor:
         return (
             f"ScalingLawRegressor(law={getattr(self.law, 'name', self.law)!r}, loss={self.loss!r})"
         )
+
+
+#: A direction of parameter space is not identified when its singular value, relative to the
+#: largest, is below this (the loss changes by less than ~1e-12 of its curvature scale).
+IDENTIFIED_RTOL = 1e-6
+
+
+def identification(problem: Problem, z: np.ndarray) -> dict[str, bool]:
+    """Which parameters the data pin down at ``z``: from the singular values of the residual
+    Jacobian (internal units; exact for laws with an analytic Jacobian, else 2-point). A
+    parameter is not identified when it loads (|component| > 0.5) on a singular vector whose
+    singular value is below :data:`IDENTIFIED_RTOL` times the largest."""
+    names = problem.names
+    try:
+        if problem.law.has_jacobian:
+            jac = problem.residual_jacobian(z)
+        else:
+            base = problem.residual(z)[: len(problem.y)]
+            jac = np.empty((len(base), len(z)))
+            for k in range(len(z)):
+                step = 1e-6 * max(1.0, abs(z[k]))
+                zk = z.copy()
+                zk[k] += step
+                jac[:, k] = (problem.residual(zk)[: len(problem.y)] - base) / step
+        _, sv, vt = np.linalg.svd(np.nan_to_num(jac), full_matrices=False)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return dict.fromkeys(names, False)
+    weak = sv < IDENTIFIED_RTOL * max(sv.max(initial=0.0), 1e-300)
+    loose = np.zeros(len(names), dtype=bool)
+    for k in np.flatnonzero(weak):
+        loose |= np.abs(vt[k]) > 0.5
+    return {n: not bool(x) for n, x in zip(names, loose, strict=True)}
+
+
+def at_bounds(problem: Problem, z: np.ndarray) -> dict[str, str]:
+    """Parameters within 1e-6 (internal units, relative to the range) of a finite bound, other
+    than a bound the parameter is meant to reach (a floor or noise term of 0)."""
+    out = {}
+    lo, hi = problem.bounds()
+    for k, p in enumerate(problem.specs):
+        span = (hi[k] - lo[k]) if np.isfinite(hi[k] - lo[k]) else 1.0
+        tol = 1e-6 * max(span, 1.0)
+        if p.linear or (p.lower == 0.0 and not p.log):
+            continue  # amplitudes and shares may be 0
+        if np.isfinite(lo[k]) and z[k] - lo[k] <= tol and not (p.log and p.lower == 0.0):
+            out[p.name] = "lower"
+        elif np.isfinite(hi[k]) and hi[k] - z[k] <= tol:
+            out[p.name] = "upper"
+    return out
 
 
 def _log_r2(y: np.ndarray, y_pred: np.ndarray) -> float:

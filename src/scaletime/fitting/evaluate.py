@@ -154,6 +154,66 @@ def _positive_mask(frame: pd.DataFrame, law: Law) -> np.ndarray:
     return ok
 
 
+def fit_and_score(
+    law: str | Law,
+    train: FitTable,
+    test: FitTable,
+    *,
+    axis: str | None,
+    fit_options: dict[str, Any] | None = None,
+) -> tuple[LawScore, pd.DataFrame | None]:
+    """Fit ``law`` on ``train``, score it on ``test`` (see the module docstring), and return the
+    score with the rows it used: the scored train and test rows with ``predicted`` and
+    ``held_out`` columns (None when the law was not scored). One-variable laws are fitted curve by
+    curve."""
+    law = get_law(law)
+    fit_options = dict(fit_options or {})
+    row = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
+    reason = _not_applicable(law, train, axis)
+    if reason:
+        row.note = reason
+        return row, None
+    start = _time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitConvergenceWarning)
+            if _is_one_dimensional(law):
+                tr, te, n_curves, skipped = _score_per_curve(law, train, test, fit_options)
+                if skipped:
+                    row.note = f"{skipped} curve(s) skipped (too few fitted points)"
+            else:
+                tr = train.frame.loc[_positive_mask(train.frame, law)]
+                te = test.frame.loc[_positive_mask(test.frame, law)]
+                est = ScalingLawRegressor(law, **fit_options).fit(tr, groups=tr["run"].to_numpy())
+                tr = tr.loc[_fitted_mask(tr, est)]
+                tr = tr.assign(predicted=est.predict(tr))
+                te = te.assign(predicted=est.predict(te))
+                n_curves = 1
+    except FittingError as exc:
+        row.status, row.note = "failed", str(exc)
+        row.seconds = _time.perf_counter() - start
+        return row, None
+    row.seconds = _time.perf_counter() - start
+    if len(te) == 0:
+        row.note = row.note or "no held-out points"
+        return row, None
+    y, y_hat = te["metric"].to_numpy(float), te["predicted"].to_numpy(float)
+    row.status = "ok"
+    row.rmsle, row.mdare = rmsle(y, y_hat), median_abs_rel_error(y, y_hat)
+    row.n_train, row.n_test, row.n_curves = len(tr), len(y), int(n_curves)
+    frame = pd.concat([tr.assign(held_out=False), te.assign(held_out=True)], ignore_index=True)
+    return row, frame
+
+
+def _fitted_mask(frame: pd.DataFrame, est: ScalingLawRegressor) -> np.ndarray:
+    """Rows the estimator kept (it drops non-positive times for laws with t^-b)."""
+    ok = np.ones(len(frame), dtype=bool)
+    law = est.law_
+    if "time" in law.roles and "time" in law.positive_roles:
+        ok &= frame["time"].to_numpy(float) > 0
+    return ok
+
+
 def score_law(
     law: str | Law,
     train: FitTable,
@@ -162,42 +222,8 @@ def score_law(
     axis: str | None,
     fit_options: dict[str, Any] | None = None,
 ) -> LawScore:
-    """Fit ``law`` on ``train`` and score it on ``test`` (see the module docstring)."""
-    law = get_law(law)
-    fit_options = dict(fit_options or {})
-    row = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
-    reason = _not_applicable(law, train, axis)
-    if reason:
-        row.note = reason
-        return row
-    start = _time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FitConvergenceWarning)
-            if _is_one_dimensional(law):
-                y, y_hat, n_train, n_curves, skipped = _score_per_curve(
-                    law, train, test, fit_options
-                )
-                if skipped:
-                    row.note = f"{skipped} curve(s) skipped (too few fitted points)"
-            else:
-                tr = train.frame.loc[_positive_mask(train.frame, law)]
-                te = test.frame.loc[_positive_mask(test.frame, law)]
-                est = ScalingLawRegressor(law, **fit_options).fit(tr, groups=tr["run"].to_numpy())
-                y, y_hat = te["metric"].to_numpy(), est.predict(te)
-                n_train, n_curves = est.n_points_, 1
-    except FittingError as exc:
-        row.status, row.note = "failed", str(exc)
-        row.seconds = _time.perf_counter() - start
-        return row
-    row.seconds = _time.perf_counter() - start
-    if len(y) == 0:
-        row.note = row.note or "no held-out points"
-        return row
-    row.status = "ok"
-    row.rmsle, row.mdare = rmsle(y, y_hat), median_abs_rel_error(y, y_hat)
-    row.n_train, row.n_test, row.n_curves = int(n_train), len(y), int(n_curves)
-    return row
+    """Fit ``law`` on ``train`` and score it on ``test`` (:func:`fit_and_score` without the rows)."""
+    return fit_and_score(law, train, test, axis=axis, fit_options=fit_options)[0]
 
 
 def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dict[str, Any]):
@@ -207,22 +233,23 @@ def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dic
     tr_frame = train.frame.loc[_positive_mask(train.frame, law)]
     te_frame = test.frame.loc[_positive_mask(test.frame, law)]
     train_groups = dict(iter(tr_frame.groupby(keys, dropna=False))) if keys else {(): tr_frame}
-    ys, preds = [], []
-    n_train = n_curves = skipped = 0
+    fitted, scored = [], []
+    n_curves = skipped = 0
     test_groups = te_frame.groupby(keys, dropna=False) if keys else [((), te_frame)]
     for key, rows in test_groups:
-        fitted = train_groups.get(key)
-        if fitted is None or len(fitted) <= n_params + 1:
+        part = train_groups.get(key)
+        if part is None or len(part) <= n_params + 1:
             skipped += 1
             continue
-        est = ScalingLawRegressor(law, **fit_options).fit(fitted, groups=fitted["run"].to_numpy())
-        ys.append(rows["metric"].to_numpy())
-        preds.append(est.predict(rows))
-        n_train += est.n_points_
+        est = ScalingLawRegressor(law, **fit_options).fit(part, groups=part["run"].to_numpy())
+        part = part.loc[_fitted_mask(part, est)]
+        fitted.append(part.assign(predicted=est.predict(part)))
+        scored.append(rows.assign(predicted=est.predict(rows)))
         n_curves += 1
-    if not ys:
-        return np.zeros(0), np.zeros(0), 0, 0, skipped
-    return np.concatenate(ys), np.concatenate(preds), n_train, n_curves, skipped
+    empty = te_frame.iloc[:0].assign(predicted=np.zeros(0))
+    tr = pd.concat(fitted) if fitted else empty
+    te = pd.concat(scored) if scored else empty
+    return tr, te, n_curves, skipped
 
 
 def evaluate_laws(
@@ -285,3 +312,81 @@ def evaluate_holdout(
         on_law=on_law,
     )
     return result, threshold
+
+
+# -------------------------------------------------------------------------------- baselines
+
+#: The two naive forecasters every law must beat (docs/fitting.md, "Law benchmark").
+BASELINES: tuple[str, ...] = ("constant", "last-value")
+
+
+def _other_roles(table: FitTable, axis: str | None) -> list[str]:
+    return [
+        r
+        for r in ("size", "time", "data", "noise")
+        if r != axis and r in table.frame and r not in table.constant_roles
+    ]
+
+
+def baseline_predictions(train: FitTable, test: FitTable, axis: str) -> dict[str, np.ndarray]:
+    """Predictions of the naive forecasters on ``test`` (rows in order):
+
+    * ``constant`` — one number: the mean metric of the fitted rows at the edge of ``axis``
+      (each curve's last fitted checkpoint; the largest fitted model or data size);
+    * ``last-value`` — per held-out row, the metric at that edge of the fitted rows nearest in
+      the other roles (log distance), averaged over ties (seeds); when holding out time, the
+      row's own curve's last fitted value.
+    """
+    tr, te = train.frame, test.frame
+    edge = _edge_rows(tr, axis)
+    constant = np.full(len(te), float(edge["metric"].mean()))
+    nearest = _nearest(edge, te, [r for r in ROLE_ORDER if r != axis and r in tr])
+    if axis == "time" and "run" in te:
+        own = te["run"].map(edge.set_index("run")["metric"]).to_numpy(float)
+        nearest = np.where(np.isfinite(own), own, nearest)
+    return {"constant": constant, "last-value": nearest}
+
+
+ROLE_ORDER: tuple[str, ...] = ("size", "time", "data", "noise")
+
+
+def _edge_rows(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
+    if axis == "time":
+        return frame.sort_values("time", kind="stable").groupby("run").tail(1)
+    x = frame[axis].to_numpy(float)
+    return frame.loc[x == x.max()]
+
+
+def _nearest(edge: pd.DataFrame, query: pd.DataFrame, roles: list[str]) -> np.ndarray:
+    def coords(frame: pd.DataFrame) -> np.ndarray:
+        cols = [np.log1p(np.abs(frame[r].to_numpy(float))) for r in roles]
+        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+    keys, values = coords(edge), edge["metric"].to_numpy(float)
+    out = np.empty(len(query))
+    for i, q in enumerate(coords(query)):
+        dist = np.abs(keys - q).sum(axis=1)
+        out[i] = float(np.mean(values[dist <= dist.min() + 1e-12]))
+    return out
+
+
+def seed_floor(table: FitTable, rows: np.ndarray | None = None) -> float:
+    """The seed-to-seed noise floor: RMSLE of one seed's metric against the mean of the other
+    seeds at the same size, time, data and noise (rows with at least two seeds; ``rows`` a
+    boolean mask of the rows scored). NaN without a seed column or with one seed."""
+    frame = table.frame if rows is None else table.frame.loc[rows]
+    if "seed" not in frame or frame["seed"].nunique() < 2:
+        return float("nan")
+    keys = [*_other_roles(table, None), *table.setting_columns]
+    keys = [k for k in dict.fromkeys(keys) if k in frame and k != "seed"]
+    frame = frame.loc[frame["metric"] > 0]
+    log_y = np.log(frame["metric"].to_numpy(float))
+    grouped = pd.DataFrame({"ly": log_y, "y": frame["metric"].to_numpy(float)})
+    for k in keys:
+        grouped[k] = frame[k].to_numpy()
+    g = grouped.groupby(keys, dropna=False)["y"]
+    total, count = g.transform("sum").to_numpy(), g.transform("size").to_numpy()
+    ok = count >= 2
+    others = (total[ok] - grouped["y"].to_numpy()[ok]) / (count[ok] - 1)
+    d = grouped["ly"].to_numpy()[ok] - np.log(others)
+    return float(np.sqrt(np.mean(d * d))) if len(d) else float("nan")

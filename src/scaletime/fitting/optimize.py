@@ -284,8 +284,10 @@ def local_fit(
 ) -> LocalResult:
     """Optimise from the full internal start ``z0`` with SciPy's bounded trust-region solver.
 
-    For separable laws with ``project=True``, first the nonlinear parameters alone (amplitudes by
-    variable projection), then all parameters jointly on the exact objective. With a robust loss
+    For separable laws with ``project=True`` and no analytic Jacobian, first the nonlinear
+    parameters alone (amplitudes by variable projection, finite differences), then all
+    parameters jointly on the exact objective; laws with an exact Jacobian start from the
+    candidate's projected amplitudes and run jointly with it. With a robust loss
     (``huber``, ``mae``) the search first runs on squared log error, which is smooth and two to
     three times cheaper to converge; the last joint polish uses the exact loss. (Bootstrap
     refits, ``project=False``, start at the optimum and polish on the exact loss only.)
@@ -293,7 +295,8 @@ def local_fit(
     lo, hi = problem.bounds()
     z = np.clip(np.asarray(z0, dtype=float), lo, hi)
     n_eval, converged = 0, True
-    if problem.separable and project and len(problem.nonlinear_idx):
+    exact = problem.law.has_jacobian and not len(problem.law.violation(problem.to_values(z)))
+    if problem.separable and project and len(problem.nonlinear_idx) and not exact:
         nl = problem.nonlinear_idx
         nl_lo, nl_hi = problem.bounds(nl)
 
@@ -305,8 +308,7 @@ def local_fit(
         )
         z = complete_with_amplitudes(problem, z_nl)
         n_eval += n
-    analytic = problem.law.has_jacobian and not len(problem.law.violation(problem.to_values(z)))
-    jac = problem.residual_jacobian if analytic else "2-point"
+    jac = problem.residual_jacobian if exact else "2-point"
     if project and problem.loss.name != "mse":
         z, _, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac, _SMOOTH)
         n_eval += n

@@ -17,19 +17,30 @@ import pandas as pd
 
 from scaletime.fitting.laws import Law, get_law
 
-#: The unified law in the theory's own parameters (docs/theory.md), a demo-like regime:
-#: capacity-limited small models, data-limited large ones, label noise that hurts. Used by the
-#: fitting tests and benchmarks as a known truth.
+#: Reference scales of :data:`UNIFIED_TRUTH` (the law's parameters are in these units).
+UNIFIED_REFERENCE = {"size_ref": 1e4, "time_ref": 1.0, "data_ref": 4000.0}
+#: The unified law v2 (docs/theory.md §6) in a demo-like regime: capacity-limited small models,
+#: data-limited large ones, label noise that hurts. A known truth for the fitting tests and
+#: benchmarks; build the law with :func:`unified_truth_law`.
 UNIFIED_TRUTH = {
-    "c": 0.05,
+    "c": 3.0,
     "gamma": 1.0,
-    "alpha": 0.6,
-    "q": 0.2,
+    "r": 1e6,
+    "q": 30.0,
     "mu": 1.0,
+    "m": 100.0,
+    "alpha": 0.8,
     "v": 2.0,
     "floor": 0.02,
     "ceiling": 0.9,
 }
+
+
+def unified_truth_law() -> Law:
+    """The unified law at :data:`UNIFIED_REFERENCE` (every role fitted, with a floor)."""
+    return get_law("unified", **UNIFIED_REFERENCE)
+
+
 CHINCHILLA_TIME_TRUTH = {"E": 0.05, "A": 20.0, "B": 0.5, "alpha": 0.4, "beta": 0.6}
 #: Tidy-table column → fitting role.
 ROLE_NAMES = {

@@ -7,7 +7,8 @@ Reading and column checks are :mod:`scaletime.tables` (``read_table``, ``ColumnM
 role      sweep default          notes
 ========  =====================  ================================================================
 size      ``n_params``           if the table has no such column, a constant (size-free tables)
-time      ``epoch``              likewise; rows with time <= 0 are dropped for laws with t^-b
+time      ``lr_time``            cumulative learning rate Σηₜ when the table has it (sweeps),
+                                 else ``epoch``; rows with time <= 0 are dropped for laws with t^-b
 data      ``data_size``          optional
 noise     ``label_noise``        optional; a law that needs it gets 0 when absent
 metric    ``test_error``         must be positive (the loss is on log error)
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scaletime.engine.config import cumulative_lr
 from scaletime.fitting.errors import FittingError
 from scaletime.tables import ColumnMapping, ResolvedTable, read_table, resolve
 
@@ -127,7 +129,8 @@ def load_fit_table(
     source : path or DataFrame
         CSV, Parquet, sweep folder or DataFrame (:func:`scaletime.tables.read_table`).
     size, time, data, noise, metric, seed, run : str, optional
-        Column of each role; ``None`` uses the tidy-table default (``n_params``, ``epoch``,
+        Column of each role; ``None`` uses the tidy-table default (``n_params``, ``lr_time``
+        — else ``epoch`` —,
         ``data_size``, ``label_noise``, ``test_error``, ``seed``, ``run_id``) when present.
         A size-free or time-free table (e.g. one curve per task, or a size × data table) gets a
         constant in place of the missing role.
@@ -160,7 +163,8 @@ def load_fit_table(
         df = df.assign(**{_CONSTANT_SIZE: 1.0})
         size_col = _CONSTANT_SIZE
         constant.append("size")
-    time_col = time or "epoch"
+    df = with_lr_time(df)
+    time_col = time or ("lr_time" if "lr_time" in df.columns else "epoch")
     if time is None and time_col not in df.columns:
         df = df.assign(**{_CONSTANT_TIME: 1.0})
         time_col = _CONSTANT_TIME
@@ -192,6 +196,18 @@ def load_fit_table(
     for role in constant:
         notes.append(f"no {role} column: {role} is constant (laws needing it are unavailable)")
     return FitTable(frame, columns, resolved.setting_columns, tuple(constant), varying, notes)
+
+
+#: Columns of a sweep's tidy table from which the cumulative learning rate is derived.
+_LR_TIME_INPUTS = ("step", "lr", "momentum", "optimizer")
+
+
+def with_lr_time(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the ``lr_time`` column (Σηₜ, :func:`scaletime.engine.config.cumulative_lr`)
+    added when it is missing and the sweep columns it derives from are present."""
+    if "lr_time" in df.columns or not all(c in df.columns for c in _LR_TIME_INPUTS):
+        return df
+    return df.assign(lr_time=cumulative_lr(df["step"], df["lr"], df["momentum"], df["optimizer"]))
 
 
 def single_setting(table: FitTable) -> FitTable:

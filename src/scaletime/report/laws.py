@@ -2,17 +2,13 @@
 
 The protocol is :mod:`scaletime.fitting.evaluate`'s: hold out the largest values of one axis
 (size, time or data), fit each law on the rest and score it on the held-out rows (RMSLE, MdARE).
-The fitting package returns scores only; the report also needs the unified law's predictions
-(to draw it against the data with residuals, and for an interval on its score), so the unified
-law — and the best multi-variable alternative, for the same figure — are fitted here with the
-same estimator, options and split (``score_law``'s multi-variable branch: positive rows, the
-run as bootstrap group). Every other law is scored by :func:`scaletime.fitting.evaluate.score_law`.
+Every law is fitted and scored by :func:`scaletime.fitting.evaluate.fit_and_score` — the
+function behind ``scaletime evaluate`` — with the same options, so the report and ``evaluate``
+print the same numbers for the same split; its predictions draw the figures.
 """
 
 from __future__ import annotations
 
-import time as _time
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,19 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaletime.fitting.errors import FitConvergenceWarning, FittingError
-from scaletime.fitting.estimator import ScalingLawRegressor
-from scaletime.fitting.evaluate import (
-    LawScore,
-    holdout_split,
-    median_abs_rel_error,
-    rmsle,
-    score_law,
-)
+from scaletime.fitting.errors import FittingError
+from scaletime.fitting.evaluate import LawScore, fit_and_score, holdout_split
 from scaletime.fitting.laws import LAWS, get_law
 from scaletime.fitting.table import FitTable
 
-__all__ = ["FittedLaw", "LawEvaluation", "evaluate_laws_for_report", "thin_checkpoints"]
+__all__ = ["FittedLaw", "LawEvaluation", "evaluate_laws_for_report"]
 
 UNIFIED = "unified"
 
@@ -127,72 +116,12 @@ def _num(x: Any) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def thin_checkpoints(table: FitTable, max_checkpoints: int | None) -> FitTable:
-    """Keep at most ``max_checkpoints`` positive checkpoint times, evenly spaced in index (the
-    sweep's checkpoints are log-spaced, so these stay log-spaced); None keeps every one."""
-    times = np.unique(table.frame["time"].to_numpy(float))
-    times = times[times > 0]
-    if max_checkpoints is None or times.size <= max_checkpoints:
-        return table
-    keep = times[np.unique(np.linspace(0, times.size - 1, max_checkpoints).round().astype(int))]
-    frame = table.frame.loc[table.frame["time"].isin(keep)].reset_index(drop=True)
-    notes = [*table.notes, f"fitted on {keep.size} of {times.size} checkpoints (log-spaced)"]
-    return FitTable(
-        frame,
-        table.columns,
-        table.setting_columns,
-        table.constant_roles,
-        table.varying_settings,
-        notes,
-    )
-
-
-def _positive(frame: pd.DataFrame, law_name: str) -> pd.DataFrame:
-    law = get_law(law_name)
-    ok = frame["metric"].to_numpy(float) > 0
-    for role in law.roles:
-        if role in law.positive_roles and role in frame:
-            ok &= frame[role].to_numpy(float) > 0
-    if "time" in law.roles:
-        ok &= frame["time"].to_numpy(float) > 0
-    return frame.loc[ok]
-
-
 def fit_on_split(
-    law_name: str, train: pd.DataFrame, test: pd.DataFrame, fit_options: dict[str, Any]
+    law_name: str, train: FitTable, test: FitTable, axis: str, fit_options: dict[str, Any]
 ) -> tuple[LawScore, FittedLaw | None]:
-    """Fit a multi-variable law on ``train``, score it on ``test`` (as ``score_law`` does) and
-    keep its predictions on both parts."""
-    law = get_law(law_name)
-    score = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
-    tr, te = _positive(train, law_name), _positive(test, law_name)
-    start = _time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FitConvergenceWarning)
-            est = ScalingLawRegressor(law_name, **fit_options).fit(tr, groups=tr["run"].to_numpy())
-            predicted_test = est.predict(te)
-            predicted_train = est.predict(tr)
-    except FittingError as exc:
-        score.status, score.note = "failed", str(exc)
-        score.seconds = _time.perf_counter() - start
-        return score, None
-    score.seconds = _time.perf_counter() - start
-    y = te["metric"].to_numpy(float)
-    if len(y) == 0:
-        score.note = "no held-out points"
-        return score, None
-    score.status = "ok"
-    score.rmsle, score.mdare = rmsle(y, predicted_test), median_abs_rel_error(y, predicted_test)
-    score.n_train, score.n_test, score.n_curves = int(est.n_points_), len(y), 1
-    frame = pd.concat(
-        [
-            tr.assign(predicted=predicted_train, held_out=False),
-            te.assign(predicted=predicted_test, held_out=True),
-        ],
-        ignore_index=True,
-    )
-    return score, FittedLaw(law.name, frame, dict(est.params_))
+    """:func:`scaletime.fitting.evaluate.fit_and_score`, keeping the rows for the figures."""
+    score, frame = fit_and_score(law_name, train, test, axis=axis, fit_options=fit_options)
+    return score, (None if frame is None else FittedLaw(score.law, frame, {}))
 
 
 def _bootstrap_rmsle(fitted: FittedLaw, n_boot: int, confidence: float, seed: int = 0):
@@ -250,14 +179,9 @@ def evaluate_laws_for_report(
             if test_part is None:
                 continue
             for name in names:
-                if name == UNIFIED:
-                    score, fit = fit_on_split(name, train_part.frame, test_part.frame, fit_options)
-                    if fit is not None and len(settings) == 1:
-                        fitted[name] = fit
-                else:
-                    score = score_law(
-                        name, train_part, test_part, axis=axis, fit_options=fit_options
-                    )
+                score, fit = fit_on_split(name, train_part, test_part, axis, fit_options)
+                if fit is not None and len(settings) == 1:
+                    fitted[name] = fit
                 rows.append({**setting, **asdict(score)})
         if not rows:
             out.append(LawEvaluation(axis, threshold, pd.DataFrame(), notes=["nothing to score"]))
@@ -279,11 +203,7 @@ def evaluate_laws_for_report(
             evaluation.unified_rmsle_ci = _bootstrap_rmsle(evaluation.unified, n_boot, confidence)
         multi = [n for n in others["law"] if _multivariable(n)]
         if multi and len(settings) == 1:
-            setting, train_part = settings[0]
-            test_part = test_settings[tuple(sorted(setting.items()))]
-            _, evaluation.baseline = fit_on_split(
-                multi[0], train_part.frame, test_part.frame, fit_options
-            )
+            evaluation.baseline = fitted.get(multi[0])
         scores["rmsle_low"] = np.where(
             scores["law"] == UNIFIED, evaluation.unified_rmsle_ci[0], np.nan
         )

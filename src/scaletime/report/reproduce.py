@@ -192,7 +192,6 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "smoke": {
         "n_boot": 200,
         "fit_options": {"n_starts": 1, "max_grid": 16, "max_nfev": 100},
-        "fit_max_checkpoints": 8,
         "dpi": 72.0,
         "max_settings_drawn": 1,
         # a few laws of each kind (multi-variable, one-variable): the pipeline, not the science
@@ -200,10 +199,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     },
     "cpu": {
         "n_boot": 500,
-        "fit_options": {"n_starts": 2, "max_grid": 32, "max_nfev": 300},
-        "fit_max_checkpoints": 12,
+        "fit_options": {},
     },
-    "full": {"n_boot": 1000, "fit_options": {}, "fit_max_checkpoints": None},
+    "full": {"n_boot": 1000, "fit_options": {}},
 }
 
 _SCALE_NOTES: dict[str, str] = {
@@ -218,7 +216,7 @@ _SCALE_NOTES: dict[str, str] = {
         "CPU scale: every experiment of the paper, shrunk to fit 2 CPU cores in under 2 hours "
         "(training subsets of 2,000–30,000 examples instead of the full sets, fewer epochs, "
         "2–3 seeds, CNN widths 1–8; see each experiment's spec below). Intervals from 2–3 "
-        "seeds are wide; laws are fitted with a reduced multi-start budget on 12 checkpoints."
+        "seeds are wide; laws are fitted with the fitter's defaults, as `scaletime evaluate`."
     ),
     "full": "Full scale: the shipped paper specs unchanged (meant for a GPU).",
 }
@@ -301,7 +299,6 @@ def _summary_is_current(folder: Path, spec: SweepSpec, options: ReportOptions) -
     wanted = {
         "n_boot": options.n_boot,
         "fit_options": options.fit_options,
-        "fit_max_checkpoints": options.fit_max_checkpoints,
     }
     have = summary.get("options", {})
     if any(have.get(k) != v for k, v in wanted.items()):

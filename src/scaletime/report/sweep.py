@@ -24,7 +24,7 @@ from scaletime.report import figures as F
 from scaletime.report import measure
 from scaletime.report.context import SweepContext, fmt_list, fmt_num
 from scaletime.report.html import Figure, Section, render
-from scaletime.report.laws import LawEvaluation, evaluate_laws_for_report, thin_checkpoints
+from scaletime.report.laws import LawEvaluation, evaluate_laws_for_report
 from scaletime.sweep.export import load_table
 from scaletime.sweep.spec import SweepSpec
 from scaletime.sweep.store import DB_NAME, ResultStore
@@ -50,11 +50,8 @@ class ReportOptions:
         Exponent of the scale-time predictor on N (see docs/scale-time.md).
     fit_options : dict
         Options of :class:`scaletime.fitting.estimator.ScalingLawRegressor` for every law
-        (``n_starts``, ``max_grid``, ``max_nfev``); default a reduced budget (2 starts from a
-        32-point grid, 300 evaluations each); ``{}`` = the fitter's own defaults.
-    fit_max_checkpoints : int or None
-        Fit the laws on at most this many log-spaced checkpoints per run (default 12; None:
-        all).
+        (``n_starts``, ``max_grid``, ``max_nfev``); default ``{}``, the fitter's own defaults —
+        what ``scaletime evaluate`` uses, so both print the same scores for the same split.
     laws : tuple of str or None
         Laws to score (None: the whole catalogue).
     holdout_fraction : float
@@ -69,11 +66,7 @@ class ReportOptions:
     n_boot: int = 1000
     tolerance: float = 2.0
     gamma: str | float = "paper"
-    # a report should take minutes, not the fitter's full multi-start budget on every law
-    fit_options: dict[str, Any] = field(
-        default_factory=lambda: {"n_starts": 2, "max_grid": 32, "max_nfev": 300}
-    )
-    fit_max_checkpoints: int | None = 12
+    fit_options: dict[str, Any] = field(default_factory=dict)
     laws: tuple[str, ...] | None = None
     holdout_fraction: float = 0.25
     dpi: float = 100.0
@@ -265,7 +258,7 @@ def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> S
     seconds["phenomena"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    fit_table = thin_checkpoints(load_fit_table(finished), options.fit_max_checkpoints)
+    fit_table = load_fit_table(finished)
     laws = evaluate_laws_for_report(
         fit_table,
         _law_axes(fit_table.frame),
@@ -561,11 +554,7 @@ def _collapse_section(r: SweepReport) -> Section:
 def _laws_section(r: SweepReport) -> Section:
     figs, tables = [], []
     opts = r.options
-    effort = f"fitter options {opts.fit_options or 'default'}" + (
-        f", at most {opts.fit_max_checkpoints} checkpoints per run"
-        if opts.fit_max_checkpoints
-        else ""
-    )
+    effort = f"fitter options {opts.fit_options or 'default (as scaletime evaluate)'}"
     for e in r.laws:
         if e.scores.empty:
             tables.append(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from scaletime.engine.config import cumulative_lr
 from scaletime.errors import ScaletimeError
 from scaletime.sweep.store import ResultStore
 
@@ -75,7 +76,8 @@ def load_table(folder: str | Path) -> pd.DataFrame:
     for k, v in fixed.items():
         df[k] = v
     df["diverged"] = df["diverged"].astype(bool)
-    order = list(fixed) + RUN_COLUMNS + MEASUREMENT_COLUMNS
+    df["lr_time"] = cumulative_lr(df["step"], df["lr"], df["momentum"], df["optimizer"])
+    order = list(fixed) + RUN_COLUMNS + MEASUREMENT_COLUMNS + ["lr_time"]
     return df[order].sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
 
 

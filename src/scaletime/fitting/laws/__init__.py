@@ -5,7 +5,8 @@ name                   roles              equation
 =====================  =================  ====================================================
 ``unified``            size, time, data,  the project's unified law (docs/theory.md)
                        noise
-``unified-time``       time               its reduction to one curve
+``unified-time``       time               its reduction to one curve (fall, noise rise, plateau)
+``unified-time2``      time               the same with a slow second component (double descent)
 ``chinchilla``         size, data         E + A/N^alpha + B/D^beta (Hoffmann et al. 2022)
 ``chinchilla-time``    size, time         E + A/N^alpha + B/t^beta
 ``chinchilla-time-tied`` size, time       E + A/N^alpha + B/t^alpha
@@ -53,6 +54,7 @@ __all__ = [
 LAWS: dict[str, Callable[..., Law]] = {
     "unified": Unified,
     "unified-time": UnifiedTimeOnly,
+    "unified-time2": lambda **kw: UnifiedTimeOnly(components=2, **kw),
     "chinchilla": lambda **kw: Chinchilla(x="data", **kw),
     "chinchilla-time": lambda **kw: Chinchilla(x="time", **kw),
     "chinchilla-time-tied": lambda **kw: Chinchilla(x="time", tied=True, **kw),

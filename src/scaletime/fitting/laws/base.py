@@ -10,84 +10,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from scaletime.params import Param
+
 #: Input roles a law may use, in the order they are reported.
 ROLES: tuple[str, ...] = ("size", "time", "data", "noise")
 
-#: Smallest value a log-transformed parameter with lower bound 0 can take inside the optimiser.
-LOG_FLOOR = 1e-30
-
 Inputs = Mapping[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One law parameter.
-
-    Parameters
-    ----------
-    name : str
-        Name used in ``params_`` and in the JSON artifact.
-    lower, upper : float
-        Bounds (``upper`` may be ``inf``).
-    default : float
-        A sensible value inside the bounds; always one of the multi-start candidates.
-    log : bool
-        Optimise ``log(value)`` instead of ``value`` (scales spanning decades).
-    linear : bool
-        The prediction is linear in this parameter (an amplitude): solved in closed form by
-        variable projection and never gridded.
-    grid : tuple of float, optional
-        Start values for the multi-start grid; when absent the grid spans the bounds.
-    meaning : str
-        One line for docs and tables.
-    """
-
-    name: str
-    lower: float
-    upper: float
-    default: float
-    log: bool = False
-    linear: bool = False
-    grid: tuple[float, ...] | None = None
-    meaning: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.lower <= self.default <= self.upper:
-            raise ValueError(
-                f"parameter {self.name!r}: default {self.default} outside [{self.lower}, {self.upper}]"
-            )
-        if self.log and self.lower < 0:
-            raise ValueError(
-                f"parameter {self.name!r}: log scale needs lower >= 0, got {self.lower}"
-            )
-
-    # -- the optimiser works on z = log(v) for log parameters, z = v otherwise
-    def to_internal(self, value: float | np.ndarray) -> np.ndarray:
-        v = np.asarray(value, dtype=float)
-        return np.log(np.maximum(v, LOG_FLOOR)) if self.log else v
-
-    def from_internal(self, z: float | np.ndarray) -> np.ndarray:
-        z = np.asarray(z, dtype=float)
-        return np.exp(z) if self.log else z
-
-    def internal_bounds(self) -> tuple[float, float]:
-        if self.log:
-            lo = np.log(max(self.lower, LOG_FLOOR))
-            hi = np.log(self.upper) if np.isfinite(self.upper) else np.inf
-            return float(lo), float(hi)
-        return float(self.lower), float(self.upper)
-
-    def start_values(self, n: int) -> np.ndarray:
-        """Grid of ``n`` start values (``grid`` if given, else spread over the bounds)."""
-        if self.grid is not None:
-            return np.asarray(self.grid, dtype=float)
-        lo, hi = self.internal_bounds()
-        if not (np.isfinite(lo) and np.isfinite(hi)):  # unbounded: two units around the default
-            d = float(self.to_internal(self.default))
-            lo, hi = d - 2.0, d + 2.0
-        # interior points only: starting on a bound stalls bounded optimisers
-        z = lo + (hi - lo) * (np.arange(n) + 0.5) / n
-        return self.from_internal(z)
 
 
 class Law(ABC):
@@ -102,6 +30,8 @@ class Law(ABC):
     name: str = "law"
     #: Roles whose values must be strictly positive (rows with time <= 0 are dropped).
     positive_roles: ClassVar[tuple[str, ...]] = ()
+    #: Roles a table may lack (the law then holds what only they identify fixed).
+    optional_roles: ClassVar[tuple[str, ...]] = ()
     #: The equation in plain text and the source it comes from (docs, tables, JSON).
     equation: ClassVar[str] = ""
     source: ClassVar[str] = ""
@@ -140,6 +70,14 @@ class Law(ABC):
         """This law adapted to the data about to be fitted (e.g. reference scales); default:
         itself. Called by the estimator before the fit; the result must predict anywhere."""
         return self
+
+    def variants(self) -> list[Law]:
+        """Nested forms of this (prepared) law to choose among by the runs' BIC; default: itself."""
+        return [self]
+
+    def not_identified(self) -> dict[str, str]:
+        """Parameters held fixed because the fitted rows cannot identify them, with the reason."""
+        return {}
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """Quantities computed from the fitted parameters (e.g. Kaplan's ``N_c``)."""

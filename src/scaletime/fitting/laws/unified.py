@@ -1,307 +1,267 @@
-"""Adapters exposing the project's unified law (``scaletime.theory.law``) to the fitter.
+"""The unified law v2 for the fitter (``scaletime.theory.law_v2``; docs/theory.md §6).
 
-The law itself, its derivation and its parameters live in the theory package (docs/theory.md);
-this module only wraps it. The import is lazy, so the other laws work without the theory module.
+What makes it fit and predict (docs/fitting.md, "The unified law"):
 
-Two things make the fit well conditioned (docs/fitting.md, "The unified law"):
-
-* ``floor`` and ``ceiling`` enter affinely, ``E = floor + (ceiling - floor) g``, so they are
-  solved by variable projection with the basis ``[1 - g, g]``;
-* the time scale and the capacity are searched at a *reference size* ``p_ref`` (the geometric
-  mean of the fitted sizes): ``c_ref = c p_ref^gamma`` and ``q_ref = q p_ref^mu``. In the
-  theory's own units ``c`` and ``gamma`` are nearly collinear (``c p^gamma`` with ``p ~ 1e5``), so
-  a random start rarely sees a gradient. The theory's ``c`` and ``q`` are reported in
-  ``derived_``.
+* **scale-free**: size, time and data are divided by reference values (geometric means of the
+  fitted rows, stored with the fit), so the parameters are O(1) for N from 1e2 to 1e12;
+* **only what the table identifies is fitted**: a role that is absent or constant holds the
+  parameters only it identifies fixed (no time axis: fully trained, ``c, gamma, r`` fixed; one
+  size: ``gamma, mu, r``; no label noise: ``v``); they are listed in :meth:`not_identified`;
+* ``floor`` and ``ceiling`` are amplitudes (variable projection), and whether a floor is fitted
+  at all is decided by :meth:`variants` — a law with and one without, compared by the estimator
+  on the number of independent runs (BIC): a floor the data cannot tell from a data limit is not
+  fitted;
+* exact derivatives for every parameter (:meth:`jacobian`).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from scaletime.fitting.errors import FittingError
-from scaletime.fitting.laws.base import Inputs, LinearLaw, Param, column, geometric_mean
+from scaletime.fitting.laws.base import Inputs, Law, Param, column, geometric_mean
+from scaletime.theory.law_v2 import PARAMS_V2, TIME_PARAMS_V2, unified_time_v2, unified_v2
 
-#: A bounded positive parameter whose bounds span at least this ratio is searched on a log scale.
-LOG_SCALE_RATIO = 100.0
-#: The law is affine in these two parameters: ``E = floor + (ceiling - floor) g(x; rest)``.
-AFFINE_PARAMS: tuple[str, str] = ("floor", "ceiling")
-#: Start grids (not bounds) for the shape parameters, where the theory gives none.
-_SHAPE_GRIDS: dict[str, tuple[float, ...]] = {
-    "gamma": (0.5, 1.0, 1.5),
-    "mu": (0.5, 1.0, 1.5),
-    "alpha": (0.2, 0.5, 1.0),
-    "v": (0.3, 3.0, 30.0),
-}
+#: Values the parameters of an unidentified role are held at.
+_FIXED = {"gamma": 1.0, "r": np.inf, "mu": 1.0, "v": 0.0, "c": 1.0, "floor": 0.0}
 
 
-#: Non-negative parameters searched on a log scale although their lower bound is 0.
-_LOG_SCALE = {"v"}
+def _ref(values: np.ndarray) -> float:
+    ref = geometric_mean(values)
+    return 1.0 if ref is None else ref
 
 
-def theory_law_module() -> ModuleType:
-    """``scaletime.theory.law``, imported on first use."""
-    try:
-        return importlib.import_module("scaletime.theory.law")
-    except ImportError as exc:  # pragma: no cover - only while the theory package is missing
-        raise FittingError(
-            "the unified law needs scaletime.theory.law, which could not be imported "
-            f"({exc}); the other laws work without it"
-        ) from exc
+def _varies(values: np.ndarray, positive_only: bool = False) -> bool:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)] if positive_only else v[np.isfinite(v)]
+    return len(np.unique(v)) > 1
 
 
-def params_from_theory(theory_params: Any) -> tuple[Param, ...]:
-    """Convert the theory's ``LawParam(name, default, lower, upper, meaning)`` tuple.
+class _AffineLaw(Law):
+    """``E = floor·(1 − rel) + ceiling·rel``: amplitudes by variable projection."""
 
-    ``floor`` and ``ceiling`` are marked linear (variable projection); a bounded positive
-    parameter spanning a factor of :data:`LOG_SCALE_RATIO` or more is searched on a log scale.
-    """
-    out = []
-    for p in theory_params:
-        lower, upper, default = float(p.lower), float(p.upper), float(p.default)
-        log = lower > 0 and (not np.isfinite(upper) or upper / lower >= LOG_SCALE_RATIO)
-        log = log or p.name in _LOG_SCALE
-        grid = _SHAPE_GRIDS.get(p.name)
-        if grid is not None and not all(lower <= g <= upper for g in grid):
-            grid = None
-        out.append(
-            Param(
-                p.name,
-                lower,
-                upper,
-                default,
-                log=log,
-                grid=grid,
-                linear=p.name in AFFINE_PARAMS,
-                meaning=getattr(p, "meaning", ""),
-            )
-        )
-    return tuple(out)
+    has_jacobian: ClassVar[bool] = True
+    fit_floor: bool = True
 
+    def _specs(self) -> tuple[Param, ...]:
+        raise NotImplementedError
 
-def _bounds_of(theory_params: Any, name: str) -> tuple[float, float]:
-    for p in theory_params:
-        if p.name == name:
-            return float(p.lower), float(p.upper)
-    return -np.inf, np.inf
+    def _evaluate(
+        self, inputs: Inputs, params: Mapping[str, float], gradient: bool
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError
 
+    def param_specs(self, inputs: Inputs | None = None) -> tuple[Param, ...]:
+        return self._specs()
 
-class _TheoryLaw(LinearLaw):
-    """A theory law ``E = floor + (ceiling - floor) g``: basis ``[1 - g, g]`` for the amplitudes
-    ``(floor, ceiling)``, with ``g`` the law evaluated at ``floor = 0, ceiling = 1``."""
-
-    _params_attr: str = ""
-    _function_attr: str = ""
-
-    def _theory_params(self) -> Any:
-        return getattr(theory_law_module(), self._params_attr)
-
-    def _function(self) -> Any:
-        return getattr(theory_law_module(), self._function_attr)
-
-    def theory_values(self, params: Mapping[str, float]) -> dict[str, float]:
-        """The fitted parameters in the theory's own names and units."""
-        return dict(params)
-
-    def _call(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
-        args = {role: column(inputs, role) for role in self.roles}
-        with np.errstate(all="ignore"):
-            return np.asarray(self._function()(**args, **self.theory_values(params)), dtype=float)
-
-    def basis(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
-        unit = {**params, AFFINE_PARAMS[0]: 0.0, AFFINE_PARAMS[1]: 1.0}
-        g = self._call(inputs, unit)
-        return np.column_stack([1.0 - g, g])
+    def _full(self, params: Mapping[str, float]) -> dict[str, float]:
+        return {**_FIXED, **params}
 
     def predict(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
-        return self._call(inputs, params)
+        return self._evaluate(inputs, self._full(params), False)[0]
+
+    def basis(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        unit = {**self._full(params), "floor": 0.0, "ceiling": 1.0}
+        rel = self._evaluate(inputs, unit, False)[0]
+        return np.column_stack([1.0 - rel, rel]) if self.fit_floor else rel[:, None]
+
+    def jacobian(self, inputs: Inputs, params: Mapping[str, float]) -> np.ndarray:
+        grads = self._evaluate(inputs, self._full(params), True)[1]
+        return np.column_stack([grads[p.name] for p in self.param_specs(None)])
 
 
-class Unified(_TheoryLaw):
-    """The project's unified law ``E(size, time, data, noise)`` (``scaletime.theory.law``).
-
-    Scale-time equivalence puts size and time together through an effective time
-    ``tau = c size^gamma time``; the linear signal/noise model supplies the capacity, data and
-    label-noise terms. The equation, its derivation and every parameter are in docs/theory.md
-    ("The unified law"). Searched as ``c_ref = c size_ref^gamma`` and ``q_ref = q size_ref^mu``
-    (see the module docstring); ``c`` and ``q`` are in :meth:`derived`.
+class Unified(_AffineLaw):
+    """The unified law v2 ``E(size, time, data, noise)`` (:func:`scaletime.theory.law_v2.unified_v2`).
 
     Parameters
     ----------
     size_ref, time_ref, data_ref : float, optional
-        Reference scales (set from the data by :meth:`prepare` when absent).
+        Reference scales (geometric means of the fitted rows; set by :meth:`prepare`).
+    fitted_roles : sequence of str, optional
+        Roles that vary in the fitted rows (set by :meth:`prepare`; default all).
+    fit_floor : bool
+        Fit an irreducible floor (else floor = 0); see :meth:`variants`.
     """
 
     name = "unified"
-    equation = "floor + (ceiling - floor) [1 - (1 - S) exp(-V)]  (scaletime.theory.law)"
-    source = "this project, after Boopathy & Fiete 2024 (docs/theory.md)"
+    equation = (
+        "floor + (ceiling − floor)[S + (1 − S)(1 − e^−V)], S = (1 + d)^−alpha, "
+        "d = (1/tau + 1/(q N^mu) + 1/(m n))^−1, tau = T/(1/(c N^gamma) + 1/r), "
+        "V = v sigma d²/(q N^mu · m n)"
+    )
+    source = "this project: the linear signal/noise model + scale-time equivalence (docs/theory.md §6)"
     positive_roles = ("size", "data")
-    _params_attr = "PARAMS"
-    _function_attr = "unified_error"
-    _CENTRED: ClassVar[dict[str, tuple[str, str]]] = {"c": ("c_ref", "gamma"), "q": ("q_ref", "mu")}
+    optional_roles: ClassVar[tuple[str, ...]] = ("time", "data", "noise")
 
     def __init__(
         self,
         size_ref: float | None = None,
         time_ref: float | None = None,
         data_ref: float | None = None,
+        fitted_roles: tuple[str, ...] | list[str] | None = None,
+        fit_floor: bool = True,
     ) -> None:
         self.size_ref = size_ref
         self.time_ref = time_ref
         self.data_ref = data_ref
+        self.fitted_roles = tuple(fitted_roles) if fitted_roles is not None else None
+        self.fit_floor = bool(fit_floor)
 
     @property
     def roles(self) -> tuple[str, ...]:
         return ("size", "time", "data", "noise")
 
+    def _has(self, role: str) -> bool:
+        return self.fitted_roles is None or role in self.fitted_roles
+
     def prepare(self, inputs: Inputs) -> Unified:
+        size, time = column(inputs, "size"), column(inputs, "time")
+        data, noise = column(inputs, "data"), column(inputs, "noise")
+        roles = [
+            role
+            for role, ok in (
+                ("size", _varies(size)),
+                ("time", _varies(time, positive_only=True)),
+                ("data", _varies(data)),
+                ("noise", bool(np.nanmax(noise, initial=0.0) > 0)),
+            )
+            if ok
+        ]
         return Unified(
-            size_ref=self.size_ref or geometric_mean(column(inputs, "size")),
-            time_ref=self.time_ref or geometric_mean(column(inputs, "time")),
-            data_ref=self.data_ref or geometric_mean(column(inputs, "data")),
+            size_ref=self.size_ref or _ref(size),
+            time_ref=self.time_ref or _ref(time[time > 0]),
+            data_ref=self.data_ref or _ref(data),
+            fitted_roles=roles,
+            fit_floor=self.fit_floor,
         )
 
-    def _centred(self) -> bool:
-        names = {p.name for p in self._theory_params()}
-        return self.size_ref is not None and {"c", "gamma", "q", "mu"} <= names
+    def variants(self) -> list[Law]:
+        """The law with and without a floor (the estimator keeps the one the runs support)."""
+        return [self, Unified(**{**self.config(), "fit_floor": not self.fit_floor})]
 
-    def param_specs(self, inputs: Inputs | None = None) -> tuple[Param, ...]:
-        specs = params_from_theory(self._theory_params())
-        if not self._centred():
-            return specs
-        t_ref = self.time_ref or 1.0
-        n_ref = self.data_ref or 1e3
-        out = []
-        for p in specs:
-            if p.name == "c":
-                grid = tuple(tau / t_ref for tau in (1.0, 30.0, 1000.0))
-                out.append(
-                    Param(
-                        "c_ref",
-                        p.lower,
-                        p.upper,
-                        grid[1],
-                        log=True,
-                        grid=grid,
-                        meaning="c * size_ref^gamma: directions fitted per unit time "
-                        "by a model of the reference size",
-                    )
-                )
-            elif p.name == "q":
-                grid = tuple(k * n_ref for k in (0.03, 0.3, 3.0))
-                out.append(
-                    Param(
-                        "q_ref",
-                        p.lower,
-                        p.upper,
-                        grid[1],
-                        log=True,
-                        grid=grid,
-                        meaning="q * size_ref^mu: capacity (directions) of a model of "
-                        "the reference size",
-                    )
-                )
-            else:
-                out.append(p)
-        return tuple(out)
-
-    def theory_values(self, params: Mapping[str, float]) -> dict[str, float]:
-        if "c_ref" not in params:
-            return dict(params)
-        out = {k: v for k, v in params.items() if k not in ("c_ref", "q_ref")}
-        out.update(
-            {
-                name: float(np.clip(value, *_bounds_of(self._theory_params(), name)))
-                for name, value in self._unclipped(params).items()
-            }
-        )
+    def not_identified(self) -> dict[str, str]:
+        """Parameters held fixed because no fitted role identifies them, with the reason."""
+        out: dict[str, str] = {}
+        if not self._has("time"):
+            for name in ("c", "gamma", "r"):
+                out[name] = "no time axis in the fitted rows (read as fully trained)"
+        if not self._has("size"):
+            for name in ("gamma", "mu", "r"):
+                out.setdefault(name, "one model size in the fitted rows")
+        if not self._has("noise"):
+            out["v"] = "no label noise in the fitted rows"
+        if not self.fit_floor:
+            out["floor"] = "a floor is not supported by the runs (set to 0; see docs/fitting.md)"
         return out
 
-    def _unclipped(self, params: Mapping[str, float]) -> dict[str, float]:
-        return {
-            name: params[ref_name] / self.size_ref ** params[exponent]
-            for name, (ref_name, exponent) in self._CENTRED.items()
-        }
+    def _specs(self) -> tuple[Param, ...]:
+        fixed = self.not_identified()
+        return tuple(p for p in PARAMS_V2 if p.name not in fixed)
 
-    def violation(self, params: Mapping[str, float]) -> np.ndarray:
-        """How far (in log units) ``c`` and ``q`` fall outside the theory's bounds: the clipped
-        region is flat, so the optimiser is pushed back by a penalty instead."""
-        if "c_ref" not in params:
-            return np.zeros(0)
-        out = []
-        for name, value in self._unclipped(params).items():
-            lo, hi = _bounds_of(self._theory_params(), name)
-            log_v = np.log(max(value, 1e-300))
-            out.append(max(0.0, np.log(lo) - log_v if lo > 0 else 0.0, log_v - np.log(hi)))
-        return np.array(out)
+    def _scaled(self, inputs: Inputs) -> tuple[np.ndarray, ...]:
+        size = column(inputs, "size") / (self.size_ref or 1.0)
+        time = column(inputs, "time") / (self.time_ref or 1.0)
+        if not self._has("time"):
+            time = np.full_like(time, np.inf)
+        data = column(inputs, "data") / (self.data_ref or 1.0)
+        if not self._has("size"):
+            size = np.ones_like(size)
+        if not self._has("data"):
+            data = np.ones_like(data)  # the data budget m is that of the fitted data size
+        return size, time, data, column(inputs, "noise")
+
+    def _evaluate(self, inputs, params, gradient):
+        return unified_v2(*self._scaled(inputs), params, gradient=gradient)
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
-        if "c_ref" not in params:
-            return {}
-        values = self.theory_values(params)
-        return {"c": values["c"], "q": values["q"]}
+        """Parameters in the table's own units: ``c·N^γ·T`` with N and T as given, etc."""
+        p = self._full(params)
+        n_ref, t_ref, d_ref = self.size_ref or 1.0, self.time_ref or 1.0, self.data_ref or 1.0
+        out = {
+            "c_raw": p.get("c", 1.0) * n_ref ** (-p["gamma"]) / t_ref,
+            "q_raw": p.get("q", 1.0) * n_ref ** (-p["mu"]),
+            "m_raw": p.get("m", 1.0) / d_ref,
+        }
+        if np.isfinite(p["r"]):
+            out["r_raw"] = p["r"] / t_ref
+        return out
 
     def config(self) -> dict[str, Any]:
-        return {"size_ref": self.size_ref, "time_ref": self.time_ref, "data_ref": self.data_ref}
+        return {
+            "size_ref": self.size_ref,
+            "time_ref": self.time_ref,
+            "data_ref": self.data_ref,
+            "fitted_roles": None if self.fitted_roles is None else list(self.fitted_roles),
+            "fit_floor": self.fit_floor,
+        }
 
 
-class UnifiedTimeOnly(_TheoryLaw):
-    """The unified law's reduction to one curve in time (size, data and noise fixed):
-    ``floor + (ceiling - floor) (1 + softmin(rate t, capacity))^-alpha``.
-
-    ``scaletime.theory.law.unified_error_time_only`` with ``TIME_ONLY_PARAMS``; fitted curve by
-    curve like the other one-variable laws (docs/theory.md).
+class UnifiedTimeOnly(_AffineLaw):
+    """The unified law's one-curve form ``E(t)`` (:func:`scaletime.theory.law_v2.unified_time_v2`):
+    fall, rise as noise is fitted, plateau; with ``components=2`` a slow component can descend
+    again (epoch-wise double descent).
 
     Parameters
     ----------
     time_ref : float, optional
-        Reference time centring the start grid of ``rate`` (set by :meth:`prepare`).
+        Reference time (geometric mean of the fitted times; set by :meth:`prepare`).
+    components : {1, 2}
+        Time scales.
+    fit_floor : bool
     """
 
     name = "unified-time"
-    equation = "floor + (ceiling - floor) (1 + softmin(rate t, capacity))^-alpha"
-    source = "this project, after Boopathy & Fiete 2024 (docs/theory.md)"
+    equation = (
+        "floor + (ceiling − floor)[S + (1 − S)(1 − e^−h (d1/b)²)], "
+        "S = (1 − w)(1 + d1)^−alpha + w (1 + d2)^−alpha, d_j = (1/(rate_j t) + 1/b)^−1"
+    )
+    source = "this project: the unified law at fixed size, data and noise (docs/theory.md §6)"
     positive_roles = ()
-    _params_attr = "TIME_ONLY_PARAMS"
-    _function_attr = "unified_error_time_only"
 
-    def __init__(self, time_ref: float | None = None) -> None:
+    def __init__(
+        self, time_ref: float | None = None, components: int = 1, fit_floor: bool = True
+    ) -> None:
+        if components not in (1, 2):
+            raise ValueError(f"components must be 1 or 2, got {components!r}")
         self.time_ref = time_ref
+        self.components = int(components)
+        self.fit_floor = bool(fit_floor)
+        if components == 2:
+            self.name = "unified-time2"
 
     @property
     def roles(self) -> tuple[str, ...]:
         return ("time",)
 
     def prepare(self, inputs: Inputs) -> UnifiedTimeOnly:
-        return UnifiedTimeOnly(time_ref=self.time_ref or geometric_mean(column(inputs, "time")))
+        t = column(inputs, "time")
+        return UnifiedTimeOnly(self.time_ref or _ref(t[t > 0]), self.components, self.fit_floor)
 
-    def param_specs(self, inputs: Inputs | None = None) -> tuple[Param, ...]:
-        specs = params_from_theory(self._theory_params())
-        t_ref = self.time_ref or 1.0
-        grids = {
-            "rate": tuple(tau / t_ref for tau in (1.0, 30.0, 1000.0)),
-            "capacity": (10.0, 1e3, 1e5),
-        }
-        out = []
-        for p in specs:
-            grid = grids.get(p.name)
-            if grid is not None and all(p.lower <= g <= p.upper for g in grid):
-                p = Param(
-                    p.name,
-                    p.lower,
-                    p.upper,
-                    grid[1],
-                    log=p.log,
-                    linear=p.linear,
-                    grid=grid,
-                    meaning=p.meaning,
-                )
-            out.append(p)
-        return tuple(out)
+    def variants(self) -> list[Law]:
+        return [self, UnifiedTimeOnly(self.time_ref, self.components, not self.fit_floor)]
+
+    def not_identified(self) -> dict[str, str]:
+        return {} if self.fit_floor else {"floor": "a floor is not supported by the points"}
+
+    def _specs(self) -> tuple[Param, ...]:
+        skip = set() if self.components == 2 else {"rate2", "w"}
+        if not self.fit_floor:
+            skip.add("floor")
+        return tuple(p for p in TIME_PARAMS_V2 if p.name not in skip)
+
+    def _evaluate(self, inputs, params, gradient):
+        p = {k: v for k, v in params.items() if k in {q.name for q in TIME_PARAMS_V2}}
+        if self.components == 1:
+            p.pop("rate2", None)
+            p.pop("w", None)
+        t = column(inputs, "time") / (self.time_ref or 1.0)
+        return unified_time_v2(t, p, gradient=gradient)
 
     def config(self) -> dict[str, Any]:
-        return {"time_ref": self.time_ref}
+        return {
+            "time_ref": self.time_ref,
+            "components": self.components,
+            "fit_floor": self.fit_floor,
+        }
