@@ -10,6 +10,9 @@ Sections (``--only NAME`` runs one; all by default):
   90% new-run prediction intervals, 90% mean intervals and 90% parameter intervals.
 * ``chinchilla``: Epoch AI's refit reproduced, with the 4,000-resample bootstrap.
 * ``evaluate``: the held-out table (size and time) of every law on the demo-shaped sweep.
+* ``evaluate_speed``: ``evaluate`` on the demo's committed tidy table (every law, default
+  options, size hold-out), CPU time, this tree side by side with the laws issue's starting commit
+  (a git worktree), median of 3, with every law's held-out RMSLE in both.
 * ``alabdulmohsin``: the 92-curve extrapolation benchmark, scored per curve, summarised per
   domain (slow: ~20 min on 2 cores; ``--curves N`` takes the first N curves of each file).
 
@@ -42,7 +45,12 @@ from scaletime.fitting import (
     synthetic_sweep,
 )
 from scaletime.fitting.external import EPOCH_REFIT, fit_chinchilla_epoch
-from scaletime.fitting.synthetic import CHINCHILLA_TIME_TRUTH, ROLE_NAMES, UNIFIED_TRUTH
+from scaletime.fitting.synthetic import (
+    CHINCHILLA_TIME_TRUTH,
+    ROLE_NAMES,
+    UNIFIED_TRUTH,
+    unified_truth_law,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
@@ -52,7 +60,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 def demo_sweep(n_times: int = 16, seeds: tuple[int, ...] = (0, 1), random_state: int = 0):
     """Demo-shaped synthetic sweep from the unified law (7 sizes, 3 data sizes, 2 noise rates)."""
     return synthetic_sweep(
-        "unified",
+        unified_truth_law(),
         UNIFIED_TRUTH,
         sizes=np.geomspace(1e3, 1e6, 7),
         times=np.geomspace(0.05, 50, n_times),
@@ -102,8 +110,10 @@ def bench_starts() -> dict[str, Any]:
         "random_fit_seconds": round(time.perf_counter() - start, 2),
         "random_starts_at_optimum": int(np.sum(np.abs(losses / best - 1) < 1e-4)),
         "random_starts": len(losses),
-        "theory_params": grid.law_.theory_values(grid.params_),
+        "params": grid.params_,
+        "derived": grid.derived_,
         "truth": UNIFIED_TRUTH,
+        "truth_derived": unified_truth_law().derived(UNIFIED_TRUTH),
     }
 
 
@@ -205,6 +215,73 @@ def bench_evaluate() -> dict[str, Any]:
     return out
 
 
+#: The commit the laws issue started from: the "today" of its speed target.
+BASE_REV = "1db5792"
+DEMO_TABLE = ROOT / "benchmarks" / "data" / "demo-mnist-mlp.parquet"
+_EVALUATE_SNIPPET = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+from scaletime.fitting import evaluate_holdout, load_fit_table
+table = load_fit_table(sys.argv[1])
+t0 = time.process_time()
+result, threshold = evaluate_holdout(table, axis="size")
+cpu = time.process_time() - t0
+rows = result[result["status"] == "ok"]
+print(json.dumps({"cpu_s": cpu, "rmsle": dict(zip(rows["law"], rows["rmsle"]))}))
+"""
+
+
+def _evaluate_in(src: Path, repeats: int) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    runs = []
+    for _ in range(repeats):
+        env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run(
+            [sys.executable, "-c", _EVALUATE_SNIPPET, str(DEMO_TABLE)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    cpu = sorted(r["cpu_s"] for r in runs)
+    return {"cpu_s": cpu, "median_cpu_s": cpu[len(cpu) // 2], "rmsle": runs[0]["rmsle"]}
+
+
+def bench_evaluate_speed(repeats: int = 3, base_repeats: int = 3) -> dict[str, Any]:
+    """``evaluate`` on the demo's tidy table (size hold-out, every law, default options), CPU
+    time of the evaluation in a fresh process, this tree beside :data:`BASE_REV` (a git worktree),
+    median of ``repeats``; and each law's held-out RMSLE in both."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), BASE_REV],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            old = _evaluate_in(base / "src", base_repeats)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                check=False,
+                capture_output=True,
+            )
+    new = _evaluate_in(ROOT / "src", repeats)
+    return {
+        "table": str(DEMO_TABLE.relative_to(ROOT)),
+        "base_rev": BASE_REV,
+        "base": old,
+        "now": new,
+        "speedup": old["median_cpu_s"] / new["median_cpu_s"],
+    }
+
+
 def bench_alabdulmohsin(n_curves: int | None) -> dict[str, Any]:
     files = [EXTERNAL / f"alabdulmohsin_benchmark_{k}.csv" for k in ("vision", "lang")]
     curves = load_alabdulmohsin(files)
@@ -225,7 +302,15 @@ def bench_alabdulmohsin(n_curves: int | None) -> dict[str, Any]:
     }
 
 
-SECTIONS = ("bootstrap", "starts", "coverage", "chinchilla", "evaluate", "alabdulmohsin")
+SECTIONS = (
+    "bootstrap",
+    "starts",
+    "coverage",
+    "chinchilla",
+    "evaluate",
+    "evaluate_speed",
+    "alabdulmohsin",
+)
 
 
 def main() -> None:

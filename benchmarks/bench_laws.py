@@ -27,6 +27,7 @@ import json
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,12 @@ def _baselines(train: FitTable, test: FitTable, axis: str) -> dict[str, float]:
     return {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
 
 
-def holdout_case(table: FitTable, axis: str, options: dict[str, Any]) -> dict[str, Any]:
+def holdout_case(
+    table: FitTable, axis: str, options: dict[str, Any], laws: list[str]
+) -> dict[str, Any]:
     train, test, threshold = holdout_split(table, axis)
     t0 = time.process_time()
-    scores = evaluate_laws(train, test, axis=axis, fit_options=options)
+    scores = evaluate_laws(train, test, laws=laws, axis=axis, fit_options=options)
     result = {**_setting_mean(scores), **_baselines(train, test, axis)}
     rows = table.frame[axis].to_numpy() >= threshold
     return {
@@ -94,9 +97,9 @@ def holdout_case(table: FitTable, axis: str, options: dict[str, Any]) -> dict[st
     }
 
 
-def in_sample(table: FitTable, options: dict[str, Any]) -> dict[str, Any]:
+def in_sample(table: FitTable, options: dict[str, Any], laws: list[str]) -> dict[str, Any]:
     out = {}
-    for law in LAWS:
+    for law in laws:
         per_setting = [
             score_law(law, part, part, axis=None, fit_options=options)
             for _, part in table.settings()
@@ -106,75 +109,79 @@ def in_sample(table: FitTable, options: dict[str, Any]) -> dict[str, Any]:
     return {"rmsle": out, "seed_floor": seed_floor(table)}
 
 
-def sweep_cases(options: dict[str, Any], select: str) -> dict[str, Any]:
-    cases = {}
+def _sweep_table(name: str) -> FitTable:
+    return load_fit_table(HERE / "data" / f"{name}-cpu.parquet")
+
+
+def _lm_table(key: str) -> FitTable:
+    if key.startswith("chinchilla-epoch"):
+        points = load_chinchilla(SHARED / "chinchilla_epoch_svg_extracted.csv")
+        return load_fit_table(points, size="n_params", data="tokens", metric="loss")
+    source = key.removeprefix("isoflops-").split("/")[0]
+    iso = pd.read_csv(SHARED / "isoflops_llama3_marin_scalefit.csv")
+    rows = iso.loc[~iso["outlier"].astype(bool) & (iso["source"] == source)]
+    return load_fit_table(
+        rows.reset_index(drop=True),
+        size="params",
+        data="tokens",
+        metric="loss",
+        group_by=["experiment"],
+    )
+
+
+def alabdulmohsin_case(domain: str, options: dict[str, Any], laws: list[str]) -> dict[str, Any]:
+    file = {
+        "vision": "alabdulmohsin_benchmark_vision.csv",
+        "language": "alabdulmohsin_benchmark_lang.csv",
+    }[domain]
+    curves = load_alabdulmohsin([SHARED / file])
+    t0 = time.process_time()
+    scores = score_alabdulmohsin(
+        curves, [n for n in ONE_VARIABLE if n in laws], fit_options=options
+    )
+    result = {
+        law: float(rows["rmse_log"].mean()) if (rows["status"] == "ok").all() else np.nan
+        for law, rows in scores.groupby("law", sort=False)
+    }
+    base: dict[str, list[float]] = {b: [] for b in BASELINES}
+    for _, curve in curves.groupby(["Domain", "Task", "Model"], sort=False):
+        fit, target = curve[curve["Training"] == 1], curve[curve["Training"] == 0]
+        if len(target) == 0 or len(fit) == 0:
+            continue
+        last = fit.sort_values("Seen Examples")["Loss"].iloc[-1]
+        for b in BASELINES:  # one curve: both baselines are its last fitted value
+            base[b].append(rmsle(target["Loss"], np.full(len(target), last)))
+    result.update({b: float(np.mean(v)) for b, v in base.items()})
+    return {"rmsle": result, "cpu_s": time.process_time() - t0, "seed_floor": None}
+
+
+def run_case(key: str, options: dict[str, Any], laws: list[str]) -> tuple[str, dict[str, Any]]:
+    """One case by name: ``SWEEP/AXIS``, ``SWEEP/in-sample``, ``alabdulmohsin-DOMAIN``,
+    ``chinchilla-epoch/size`` or ``isoflops-SOURCE/size``."""
+    warnings.simplefilter("ignore", FitConvergenceWarning)
+    name, _, axis = key.partition("/")
+    if name.startswith("alabdulmohsin-"):
+        return key, alabdulmohsin_case(name.removeprefix("alabdulmohsin-"), options, laws)
+    if name.startswith(("chinchilla-epoch", "isoflops-")):
+        return key, holdout_case(_lm_table(key), axis, options, laws)
+    table = _sweep_table(name)
+    if axis == "in-sample":
+        return key, in_sample(table, options, laws)
+    return key, holdout_case(table, axis, options, laws)
+
+
+def case_names() -> list[str]:
+    """The fixed list of cases (docs/fitting.md, "Law benchmark")."""
+    keys = []
     for path in sorted((HERE / "data").glob("*-cpu.parquet")):
         name = path.name.removesuffix("-cpu.parquet")
-        table = load_fit_table(path)
-        axes = [a for a in ("size", "time", "data") if a in table.varying_roles()]
-        for axis in axes:
-            key = f"{name}/{axis}"
-            if select in key:
-                print(f"  {key} ...", file=sys.stderr, flush=True)
-                cases[key] = holdout_case(table, axis, options)
-        if select in f"{name}/in-sample":
-            cases[f"{name}/in-sample"] = in_sample(table, options)
-    return cases
-
-
-def alabdulmohsin_cases(options: dict[str, Any], select: str) -> dict[str, Any]:
-    cases = {}
-    for domain, file in (
-        ("vision", "alabdulmohsin_benchmark_vision.csv"),
-        ("language", "alabdulmohsin_benchmark_lang.csv"),
-    ):
-        key = f"alabdulmohsin-{domain}"
-        if select not in key:
-            continue
-        print(f"  {key} ...", file=sys.stderr, flush=True)
-        curves = load_alabdulmohsin([SHARED / file])
-        t0 = time.process_time()
-        scores = score_alabdulmohsin(curves, ONE_VARIABLE, fit_options=options)
-        result = {
-            law: float(rows["rmse_log"].mean()) if (rows["status"] == "ok").all() else np.nan
-            for law, rows in scores.groupby("law", sort=False)
-        }
-        base: dict[str, list[float]] = {b: [] for b in BASELINES}
-        for _, curve in curves.groupby(["Domain", "Task", "Model"], sort=False):
-            fit, target = curve[curve["Training"] == 1], curve[curve["Training"] == 0]
-            if len(target) == 0 or len(fit) == 0:
-                continue
-            last = fit.sort_values("Seen Examples")["Loss"].iloc[-1]
-            for b in BASELINES:  # one curve: both baselines are its last fitted value
-                base[b].append(rmsle(target["Loss"], np.full(len(target), last)))
-        result.update({b: float(np.mean(v)) for b, v in base.items()})
-        cases[key] = {"rmsle": result, "cpu_s": time.process_time() - t0, "seed_floor": None}
-    return cases
-
-
-def lm_cases(options: dict[str, Any], select: str) -> dict[str, Any]:
-    cases = {}
-    if select in "chinchilla-epoch/size":
-        print("  chinchilla-epoch/size ...", file=sys.stderr, flush=True)
-        points = load_chinchilla(SHARED / "chinchilla_epoch_svg_extracted.csv")
-        table = load_fit_table(points, size="n_params", data="tokens", metric="loss")
-        cases["chinchilla-epoch/size"] = holdout_case(table, "size", options)
+        varying = _sweep_table(name).varying_roles()
+        keys += [f"{name}/{a}" for a in ("size", "time", "data") if a in varying]
+        keys.append(f"{name}/in-sample")
+    keys += ["alabdulmohsin-vision", "alabdulmohsin-language", "chinchilla-epoch/size"]
     iso = pd.read_csv(SHARED / "isoflops_llama3_marin_scalefit.csv")
-    iso = iso.loc[~iso["outlier"].astype(bool)]
-    for source, rows in iso.groupby("source"):
-        key = f"isoflops-{source}/size"
-        if select not in key:
-            continue
-        print(f"  {key} ...", file=sys.stderr, flush=True)
-        table = load_fit_table(
-            rows.reset_index(drop=True),
-            size="params",
-            data="tokens",
-            metric="loss",
-            group_by=["experiment"],
-        )
-        cases[key] = holdout_case(table, "size", options)
-    return cases
+    keys += [f"isoflops-{source}/size" for source in sorted(iso["source"].unique())]
+    return keys
 
 
 def _clean(obj: Any) -> Any:
@@ -201,19 +208,32 @@ def main() -> None:
     ap.add_argument("--delta", default=None, help="Huber delta (a number or 'auto')")
     ap.add_argument("--cases", default="", help="only cases whose name contains this")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--laws", default="", help="comma-separated laws (default: the catalogue)")
     args = ap.parse_args()
     options: dict[str, Any] = {}
     if args.loss:
         options["loss"] = args.loss
     if args.delta:
         options["delta"] = args.delta if args.delta == "auto" else float(args.delta)
-    warnings.simplefilter("ignore", FitConvergenceWarning)
+    laws = [x.strip() for x in args.laws.split(",") if x.strip()] or list(LAWS)
     t0 = time.perf_counter()
-    cases = {
-        **sweep_cases(options, args.cases),
-        **alabdulmohsin_cases(options, args.cases),
-        **lm_cases(options, args.cases),
-    }
+    keys = [k for k in case_names() if args.cases in k]
+    cases: dict[str, Any] = {}
+    progress = HERE / "results" / "laws-progress-partial.json"
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(run_case, key, options, laws) for key in keys]
+        for future in as_completed(futures):
+            key, result = future.result()
+            cases[key] = result
+            u = result["rmsle"].get("unified")
+            print(
+                f"  {key}: {time.perf_counter() - t0:.0f} s, unified {u}",
+                file=sys.stderr,
+                flush=True,
+            )
+            progress.write_text(json.dumps(_clean(cases), indent=1))
+    cases = {k: cases[k] for k in keys}
     table = summarize(cases)
     laws = [c for c in table.columns if c not in BASELINES]
     best = table[laws + list(BASELINES)].min(axis=1)
@@ -244,12 +264,11 @@ def main() -> None:
                 f"{k}: unified {unified:.3f} vs seed floor {floor:.3f} "
                 f"(ratio {unified / floor:.2f})"
             )
-    out = args.out or HERE / "results" / (
-        "laws.json" if not args.loss else f"laws-{args.loss}.json"
-    )
-    if args.cases:
+    tag = "".join(f"-{x}" for x in (args.loss, args.delta) if x)
+    out = args.out or HERE / "results" / f"laws{tag}.json"
+    if args.cases or args.laws:
         out = out.with_name(out.stem + "-partial.json")
-    payload = {"options": options, "wall_s": time.perf_counter() - t0, "cases": cases}
+    payload = {"options": options, "laws": laws, "wall_s": time.perf_counter() - t0, "cases": cases}
     out.write_text(json.dumps(_clean(payload), indent=1))
     print(f"\nwrote {out} in {time.perf_counter() - t0:.0f} s")
 

@@ -169,4 +169,4 @@ def test_unified_floor_is_fitted_only_when_the_runs_support_it() -> None:
     df = _unified_frame()
     est = ScalingLawRegressor("unified").fit(df, groups=df["run_id"])
     assert est.law_.fit_floor and est.params_["floor"] == pytest.approx(0.02, rel=0.3)
-    assert len(est.selection_) == 2
+    assert len(est.selection_) == 4  # floor on/off × kappa free/harmonic

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scaletime.errors import ScaletimeError
+from scaletime.fitting.errors import FitConvergenceWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,7 +114,7 @@ def fit(
     law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
     size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(None, help="Training-time column [epoch]."),
+    time: str | None = typer.Option(None, help="Training-time column [lr_time if present, else epoch]."),
     data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
     noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
     metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
@@ -176,7 +178,11 @@ def fit(
             disable=bootstrap == 0,
         ) as progress:
             task = progress.add_task("bootstrap", total=bootstrap)
-            est.fit(fit_table.frame, groups=groups, progress=lambda k: progress.advance(task, k))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", FitConvergenceWarning)
+                est.fit(
+                    fit_table.frame, groups=groups, progress=lambda k: progress.advance(task, k)
+                )
         est.metadata_ = {
             "source": str(table),
             "columns": fit_table.columns,
@@ -196,6 +202,10 @@ def fit(
     )
     for note in fit_table.notes:
         console.print(f"note: {note}")
+    for name, why in getattr(est, "not_identified_", {}).items():
+        console.print(f"note: {name} not identified, held fixed: {why}")
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        console.print(f"warning: {message}")
     console.print(f"wrote {out}")
 
 
@@ -219,6 +229,9 @@ def predict(
     try:
         est = load_fit(fit_file)
         given = {"size": size, "time": time, "data": data, "noise": noise}
+        for role, (lo, hi) in est.input_ranges_.items():  # constant when fitted: its value
+            if not given.get(role) and lo == hi:
+                given[role] = [lo]
         missing = [r for r in est.law_.roles if not given[r] and r != "noise"]
         if missing:
             raise typer.BadParameter(
@@ -304,7 +317,7 @@ def evaluate(
     ),
     laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
     size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(None, help="Training-time column [epoch]."),
+    time: str | None = typer.Option(None, help="Training-time column [lr_time if present, else epoch]."),
     data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
     noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
     metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),

@@ -25,7 +25,14 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.laws import Law, get_law, law_from_config
 from scaletime.fitting.laws.base import ROLES, Param
 from scaletime.fitting.losses import LOSS_NAMES, Loss, get_loss, log_residual
-from scaletime.fitting.optimize import Problem, local_fit, multistart_fit
+from scaletime.fitting.optimize import (
+    BOOTSTRAP_TOLERANCE,
+    FitResult,
+    LocalResult,
+    Problem,
+    local_fit,
+    multistart_fit,
+)
 
 FORMAT_VERSION = 1
 #: Two starts reached the same optimum when their losses differ by less than this (relative).
@@ -84,7 +91,9 @@ class _Refit:
         sub = {k: v[idx] for k, v in self.inputs.items()}
         problem = Problem(self.law, sub, self.y[idx], self.loss, self.specs)
         try:
-            res = local_fit(problem, self.z_best, max_nfev=self.max_nfev, project=False)
+            res = local_fit(
+                problem, self.z_best, max_nfev=self.max_nfev, project=False, tol=BOOTSTRAP_TOLERANCE
+            )
         except (FloatingPointError, ValueError, np.linalg.LinAlgError):
             return None
         if not np.isfinite(res.loss):
@@ -152,7 +161,7 @@ class ScalingLawRegressor:
         *,
         law_options: dict[str, Any] | None = None,
         loss: str = "huber",
-        delta: float = 1e-3,
+        delta: float | str = 1e-3,
         n_starts: int = 8,
         max_grid: int = 512,
         start: str = "grid",
@@ -205,6 +214,10 @@ class ScalingLawRegressor:
     def _validate(self) -> None:
         if self.loss not in LOSS_NAMES:
             raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.loss!r}")
+        if self.delta == "auto" and self.loss != "huber":
+            raise ValueError("delta='auto' goes with loss='huber'")
+        if self.delta != "auto":
+            get_loss(self.loss, self.delta)  # a bad delta fails here, naming it
         if int(self.n_bootstrap) < 0:
             raise ValueError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
         if int(self.n_jobs) < 1:
@@ -276,7 +289,8 @@ class ScalingLawRegressor:
         y, groups = y[keep], groups[keep]
         n_groups = len(np.unique(groups))
         rng = np.random.default_rng(self.random_state)
-        loss = get_loss(self.loss, self.delta)
+        use_auto = self.loss == "huber" and self.delta == "auto"
+        loss = get_loss("mse" if use_auto else self.loss, 1e-3 if use_auto else self.delta)
         self.selection_ = []
         chosen = None
         variants = law.prepare(inputs).variants()
@@ -298,6 +312,8 @@ class ScalingLawRegressor:
                 random_state=np.random.default_rng(rng.integers(2**32)),
                 max_nfev=self.max_nfev,
             )
+            if use_auto:  # Huber at 1.345 robust sigmas of the least-squares residuals
+                problem, result = _huber_from_mse(problem, result, self.max_nfev)
             r = log_residual(variant.predict(inputs, problem.to_values(result.best.z)), y)
             # BIC on the independent runs: points of one curve are not independent draws
             msr = max(float(np.mean(np.square(r))), 1e-300)
@@ -389,7 +405,9 @@ class ScalingLawRegressor:
     def predict(self, X: Any) -> np.ndarray:
         """The fitted law at ``X`` (same input forms as :meth:`fit`)."""
         self._check_fitted()
-        return self.law_.predict(as_inputs(X, self.law_.roles, self.law_.optional_roles), self.params_)
+        return self.law_.predict(
+            as_inputs(X, self.law_.roles, self.law_.optional_roles), self.params_
+        )
 
     def _bootstrap_log_means(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         rows = []
@@ -586,6 +604,34 @@ class ScalingLawRegressor:
         return (
             f"ScalingLawRegressor(law={getattr(self.law, 'name', self.law)!r}, loss={self.loss!r})"
         )
+
+
+#: Huber's tuning constant: 95% efficiency under Gaussian noise, in robust standard deviations.
+HUBER_K = 1.345
+
+
+def auto_delta(residuals: np.ndarray) -> float:
+    """The data-scaled Huber threshold ``δ = 1.345 σ̂`` with ``σ̂ = 1.4826 MAD`` of the log
+    residuals (a robust estimate of the seed noise), at least 1e-6."""
+    r = np.asarray(residuals, dtype=float)
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    return max(HUBER_K * sigma, 1e-6)
+
+
+def _huber_from_mse(problem: Problem, result, max_nfev: int | None):
+    """Refit ``problem`` (fitted with MSE) with Huber at :func:`auto_delta`, from its optimum."""
+    r = problem.residual(result.best.z)[: len(problem.y)]
+    huber_problem = Problem(
+        problem.law, problem.inputs, problem.y, Loss("huber", auto_delta(r)), problem.specs
+    )
+    best = local_fit(huber_problem, result.best.z, max_nfev=max_nfev, project=False)
+    starts = [
+        LocalResult(s.z, huber_problem.objective(s.z), s.converged, s.n_evaluations, s.start)
+        for s in result.starts
+    ]
+    return huber_problem, FitResult(
+        best=best, starts=[best, *starts[1:]], n_candidates=result.n_candidates
+    )
 
 
 #: A direction of parameter space is not identified when its singular value, relative to the

@@ -31,8 +31,6 @@ from scaletime.fitting.laws import LAWS, Law, get_law
 from scaletime.fitting.table import FitTable
 
 HOLDOUT_AXES: tuple[str, ...] = ("size", "time", "data")
-#: Laws whose fit must not require every one of their roles to vary (constant ones are fine).
-_FIXED_ROLES_ALLOWED = {"unified": ("data", "noise")}
 
 
 def rmsle(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -121,6 +119,8 @@ def _is_one_dimensional(law: Law) -> bool:
 def _not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
     """Why ``law`` cannot be scored on this split, or None."""
     for role in law.roles:
+        if role in law.optional_roles:
+            continue  # the law holds what only this role identifies fixed
         if role in train.constant_roles or role not in train.frame:
             return f"no {role} column"
     if _is_one_dimensional(law):
@@ -130,9 +130,8 @@ def _not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
         return None
     if axis is not None and axis not in law.roles:
         return f"no {axis} input"
-    allowed = _FIXED_ROLES_ALLOWED.get(law.name, ())
     for role in law.roles:
-        if role not in allowed and train.frame[role].nunique() < 2:
+        if role not in law.optional_roles and train.frame[role].nunique() < 2:
             return f"{role} is constant in the fitted rows"
     return None
 
@@ -149,7 +148,7 @@ def _curve_keys(table: FitTable, x: str) -> list[str]:
 def _positive_mask(frame: pd.DataFrame, law: Law) -> np.ndarray:
     ok = frame["metric"].to_numpy() > 0
     for role in law.roles:
-        if role in law.positive_roles:
+        if role in law.positive_roles and role in frame:
             ok &= frame[role].to_numpy() > 0
     return ok
 

@@ -32,6 +32,10 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.laws.base import Inputs, Law, Param
 from scaletime.fitting.losses import Loss, log_residual
 
+#: Relative tolerances of each local optimisation (SciPy's ftol, xtol, gtol).
+TOLERANCE = 1e-9
+#: Tolerance of a bootstrap refit (it starts at the optimum; resampling moves it by far more).
+BOOTSTRAP_TOLERANCE = 1e-6
 #: Points per parameter in the default start grid when a parameter declares none.
 DEFAULT_GRID_POINTS = 3
 
@@ -254,8 +258,9 @@ def _score_candidate(problem: Problem, z_search: np.ndarray) -> tuple[float, np.
 
 
 def _least_squares(
-    problem: Problem, fun, z0, lo, hi, max_nfev, jac="2-point", loss_options=None
+    problem: Problem, fun, z0, lo, hi, max_nfev, jac="2-point", loss_options=None, tol=None
 ) -> tuple[np.ndarray, bool, int]:
+    tol = TOLERANCE if tol is None else tol
     z0 = np.clip(z0, lo, hi)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -267,9 +272,9 @@ def _least_squares(
             method="trf",
             x_scale="jac",
             max_nfev=max_nfev,
-            ftol=1e-9,
-            xtol=1e-9,
-            gtol=1e-9,
+            ftol=tol,
+            xtol=tol,
+            gtol=tol,
             **(loss_options or problem.loss.scipy_options()),
         )
     return res.x, bool(res.status > 0), int(res.nfev)
@@ -280,7 +285,11 @@ _SMOOTH = {"loss": "linear", "f_scale": 1.0}
 
 
 def local_fit(
-    problem: Problem, z0: np.ndarray, max_nfev: int | None = None, project: bool = True
+    problem: Problem,
+    z0: np.ndarray,
+    max_nfev: int | None = None,
+    project: bool = True,
+    tol: float | None = None,
 ) -> LocalResult:
     """Optimise from the full internal start ``z0`` with SciPy's bounded trust-region solver.
 
@@ -290,7 +299,8 @@ def local_fit(
     candidate's projected amplitudes and run jointly with it. With a robust loss
     (``huber``, ``mae``) the search first runs on squared log error, which is smooth and two to
     three times cheaper to converge; the last joint polish uses the exact loss. (Bootstrap
-    refits, ``project=False``, start at the optimum and polish on the exact loss only.)
+    refits, ``project=False``, start at the optimum and polish on the exact loss only, usually
+    at a looser ``tol``: their sampling error is far above :data:`TOLERANCE`.)
     """
     lo, hi = problem.bounds()
     z = np.clip(np.asarray(z0, dtype=float), lo, hi)
@@ -312,7 +322,7 @@ def local_fit(
     if project and problem.loss.name != "mse":
         z, _, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac, _SMOOTH)
         n_eval += n
-    z, conv2, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac)
+    z, conv2, n = _least_squares(problem, problem.residual, z, lo, hi, max_nfev, jac, tol=tol)
     n_eval += n
     return LocalResult(
         z=z,

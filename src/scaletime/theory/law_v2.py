@@ -9,15 +9,17 @@ chooses the references, so the same parameters work from N = 1e2 to 1e12):
 * **effective time** ``τ = R·T`` (T: steps, epochs or the cumulative learning rate Σηₜ);
 * **capacity** ``K = q·N^μ`` and **data budget** ``M = m·n`` (n samples pin at most ~n
   directions);
-* **fitted directions** ``d = (1/τ + 1/K + 1/M)^-1``: the smallest of the three, smoothly;
+* **fitted directions** ``d = (τ^-κ + K^-κ + M^-κ)^(-1/κ)``: the smallest of the three,
+  smoothly (κ = 1: harmonic; κ sets how sharp the crossovers are);
 * **signal left** ``S = (1 + d)^-α`` (power-law spectrum);
-* **noise fitted** ``V = v·σ·d²/(K·M)``: rises with time, peaks where ``K ≈ M`` (model- and
-  sample-wise double descent), zero without label noise;
+* **noise fitted** ``V = v·σ·(d/M)·(ρ + (1 − ρ)·d/K)``: rises with time, peaks where
+  ``K ≈ M`` (model- and sample-wise double descent) when ρ is small, and stays at ``v·σ·ρ`` for
+  models much larger than the data (tempered overfitting); zero without label noise;
 * **error** ``E = floor + (ceiling − floor)·[S + (1 − S)(1 − e^{−V})]``: memorising noise undoes
   the share ``1 − e^{−V}`` of what was learned, so E stays below the ceiling.
 
-Limits: with T → ∞, σ = 0 and α = 1, ``E − floor ∝ 1/(qN^μ) + 1/(mn)`` — Chinchilla's additive
-form with exponents μ and 1; for general α it is Kaplan's ``(A N^-μ + B n^-1)^α``. With r = ∞ the
+Limits: with T → ∞, σ = 0 and d ≫ 1, ``E − floor ≈ span·((qN^μ)^-κ + (mn)^-κ)^(α/κ)``: with
+α = κ Chinchilla's additive ``A N^-μκ + B n^-κ``, with κ = 1 Kaplan's ``(A N^-μ + B n^-1)^α``. With r = ∞ the
 size enters the time dependence only through ``N^γ·T`` (scale-time equivalence).
 
 :func:`unified_v2` returns the error and, on request, its derivatives with respect to every
@@ -96,6 +98,15 @@ PARAMS_V2: tuple[Param, ...] = (
         meaning="signal exponent: unfitted signal = (1 + directions)^-alpha",
     ),
     Param(
+        "kappa",
+        0.1,
+        5.0,
+        1.0,
+        log=True,
+        grid=(0.4, 1.0),
+        meaning="sharpness of the smooth minimum of time, capacity and data (1: harmonic)",
+    ),
+    Param(
         "v",
         0.0,
         1e4,
@@ -103,6 +114,14 @@ PARAMS_V2: tuple[Param, ...] = (
         log=True,
         grid=(0.1, 1.0, 10.0),
         meaning="noise sensitivity: share of the learned signal undone per unit noise",
+    ),
+    Param(
+        "rho",
+        0.0,
+        1.0,
+        0.2,
+        grid=(0.05, 0.5),
+        meaning="tempering: share of the noise a model much larger than the data still fits",
     ),
     Param("floor", 0.0, 1e3, 0.0, linear=True, meaning="irreducible error"),
     Param("ceiling", 1e-6, 1e3, 1.0, linear=True, meaning="error of the untrained model"),
@@ -171,6 +190,30 @@ def _harmonic(*terms: np.ndarray) -> np.ndarray:
     return _recip(total)
 
 
+def _power_min(kappa: float, *terms: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """``d = (Σ x_k^-κ)^(-1/κ)``: a smooth minimum (0 if any term is 0; inf terms drop out),
+    with ``∂d/∂x_k = (d/x_k)^(κ+1)`` and ``∂d/∂κ``."""
+    xs = [np.asarray(t, dtype=float) for t in terms]
+    with np.errstate(all="ignore"):
+        powers = [np.where(np.isinf(x), 0.0, x ** (-kappa)) for x in xs]
+        u = sum(powers)
+        d = np.where(np.isinf(u), 0.0, u ** (-1.0 / kappa))
+        d = np.where(u == 0, np.inf, d)
+        pos = d > 0
+        grads = []
+        for x in xs:
+            safe = np.where(x > 0, x, 1.0)
+            g = np.where(pos, (d / safe) ** (kappa + 1), np.where(x > 0, 0.0, 1.0))
+            grads.append(np.where(np.isinf(x), 0.0, g))
+        weighted = sum(
+            np.where((x > 0) & np.isfinite(x), pw * np.log(np.where(x > 0, x, 1.0)), 0.0)
+            for x, pw in zip(xs, powers, strict=True)
+        )
+        dk = d * (np.log(u) / kappa**2 + weighted / (kappa * u))
+        dk = np.where(pos & np.isfinite(u) & np.isfinite(d), dk, 0.0)
+    return d, grads, dk
+
+
 def _link(s: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``rel = S + (1 − S)(1 − e^{−V})`` and its partial derivatives in S and V."""
     ev = np.exp(-v)
@@ -206,10 +249,12 @@ def unified_v2(
         tau = np.where(np.isinf(t), np.inf, tau)
         cap = p["q"] * n ** p["mu"]
         budget = p["m"] * dsz
-        d = _harmonic(tau, cap, budget)
+        d, (dd_dtau, dd_dk, dd_dm), dd_dkappa = _power_min(p.get("kappa", 1.0), tau, cap, budget)
         s = (1.0 + d) ** (-p["alpha"])
-        km = cap * budget
-        share = np.where(np.isfinite(km) & (km > 0), d * d / km, 0.0)
+        rho = p.get("rho", 0.0)
+        used = np.where(np.isfinite(budget) & (budget > 0), d / budget, 0.0)  # d/M
+        filled = np.where(np.isfinite(cap) & (cap > 0), d / cap, 0.0)  # d/K
+        share = used * (rho + (1.0 - rho) * filled)
         v = p["v"] * sig * share
         rel, drel_ds, drel_dv = _link(s, v)
         span = p["ceiling"] - p["floor"]
@@ -217,19 +262,19 @@ def unified_v2(
         if not gradient:
             return err, {}
         ds_dd = -p["alpha"] * (1.0 + d) ** (-p["alpha"] - 1.0)
-        dv_dd = np.where(d > 0, 2.0 * v / np.where(d > 0, d, 1.0), 0.0)
+        vs = p["v"] * sig
+        inv_m = np.where(np.isfinite(budget) & (budget > 0), 1.0 / budget, 0.0)
+        inv_k = np.where(np.isfinite(cap) & (cap > 0), 1.0 / cap, 0.0)
+        dv_dd = vs * inv_m * (rho + 2.0 * (1.0 - rho) * filled)
         drel_dd = drel_ds * ds_dd + drel_dv * dv_dd
-        # d = harmonic(tau, K, M): dd/dx = (d/x)^2 (0 where x is inf, 1 where x = d = 0)
-        dd_dtau = np.where(tau > 0, np.square(d / np.where(tau > 0, tau, 1.0)), 1.0)
-        dd_dtau = np.where(np.isinf(tau), 0.0, dd_dtau)
-        dd_dk = np.where(np.isfinite(cap), np.square(d / cap), 0.0)
-        dd_dm = np.where(np.isfinite(budget), np.square(d / budget), 0.0)
         dtau_drate = np.where(np.isfinite(t) & (t > 0), t, 0.0)
         drate_da = np.square(rate / a)
         drate_dr = np.square(rate / p["r"]) if np.isfinite(p["r"]) else np.zeros_like(rate)
         g_tau = span * drel_dd * dd_dtau * dtau_drate  # dE/drate
-        g_k = span * (drel_dd * dd_dk - drel_dv * np.where(np.isfinite(cap), v / cap, 0.0))
-        g_m = span * (drel_dd * dd_dm - drel_dv * np.where(np.isfinite(budget), v / budget, 0.0))
+        dv_dk = -vs * (1.0 - rho) * used * filled * inv_k  # explicit: V ∝ d²/K
+        dv_dm = -v * inv_m  # explicit: V ∝ 1/M
+        g_k = span * (drel_dd * dd_dk + drel_dv * dv_dk)
+        g_m = span * (drel_dd * dd_dm + drel_dv * dv_dm)
         grads = {
             "c": g_tau * drate_da * a / p["c"],
             "gamma": g_tau * drate_da * a * log_n,
@@ -238,7 +283,9 @@ def unified_v2(
             "mu": g_k * cap * log_n,
             "m": g_m * budget / p["m"] if p["m"] > 0 else np.zeros_like(err),
             "alpha": span * drel_ds * (-np.log1p(d) * s),
+            "kappa": span * drel_dd * dd_dkappa,
             "v": span * drel_dv * sig * share,
+            "rho": span * drel_dv * vs * used * (1.0 - filled),
             "floor": 1.0 - rel,
             "ceiling": rel,
         }
@@ -299,9 +346,8 @@ def unified_time_v2(
             "budget": g_d1 * dd1_db + g_d2 * dd2_db - span * drel_dv * 2.0 * v / b,
             "h": span * drel_dv * share,
             "rate2": g_d2 * dd2_dtau * tt,
-            "w": span * (
-                drel_ds * (s2 - s1) + drel_dv * h * (np.square(d2 / b) - np.square(d1 / b))
-            ),
+            "w": span
+            * (drel_ds * (s2 - s1) + drel_dv * h * (np.square(d2 / b) - np.square(d1 / b))),
             "floor": 1.0 - rel,
             "ceiling": rel,
         }

@@ -25,7 +25,16 @@ from scaletime.fitting.laws.base import Inputs, Law, Param, column, geometric_me
 from scaletime.theory.law_v2 import PARAMS_V2, TIME_PARAMS_V2, unified_time_v2, unified_v2
 
 #: Values the parameters of an unidentified role are held at.
-_FIXED = {"gamma": 1.0, "r": np.inf, "mu": 1.0, "v": 0.0, "c": 1.0, "floor": 0.0}
+_FIXED = {
+    "gamma": 1.0,
+    "r": np.inf,
+    "mu": 1.0,
+    "v": 0.0,
+    "rho": 0.0,
+    "c": 1.0,
+    "floor": 0.0,
+    "kappa": 1.0,
+}
 
 
 def _ref(values: np.ndarray) -> float:
@@ -83,15 +92,20 @@ class Unified(_AffineLaw):
         Roles that vary in the fitted rows (set by :meth:`prepare`; default all).
     fit_floor : bool
         Fit an irreducible floor (else floor = 0); see :meth:`variants`.
+    fit_kappa : bool
+        Fit the sharpness κ of the smooth minimum (else κ = 1, harmonic); see :meth:`variants`.
     """
 
     name = "unified"
     equation = (
         "floor + (ceiling − floor)[S + (1 − S)(1 − e^−V)], S = (1 + d)^−alpha, "
-        "d = (1/tau + 1/(q N^mu) + 1/(m n))^−1, tau = T/(1/(c N^gamma) + 1/r), "
-        "V = v sigma d²/(q N^mu · m n)"
+        "d = (tau^−kappa + (q N^mu)^−kappa + (m n)^−kappa)^(−1/kappa), "
+        "tau = T/(1/(c N^gamma) + 1/r), "
+        "V = v sigma (d/(m n))(rho + (1 − rho) d/(q N^mu))"
     )
-    source = "this project: the linear signal/noise model + scale-time equivalence (docs/theory.md §6)"
+    source = (
+        "this project: the linear signal/noise model + scale-time equivalence (docs/theory.md §6)"
+    )
     positive_roles = ("size", "data")
     optional_roles: ClassVar[tuple[str, ...]] = ("time", "data", "noise")
 
@@ -102,12 +116,14 @@ class Unified(_AffineLaw):
         data_ref: float | None = None,
         fitted_roles: tuple[str, ...] | list[str] | None = None,
         fit_floor: bool = True,
+        fit_kappa: bool = True,
     ) -> None:
         self.size_ref = size_ref
         self.time_ref = time_ref
         self.data_ref = data_ref
         self.fitted_roles = tuple(fitted_roles) if fitted_roles is not None else None
         self.fit_floor = bool(fit_floor)
+        self.fit_kappa = bool(fit_kappa)
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -135,11 +151,17 @@ class Unified(_AffineLaw):
             data_ref=self.data_ref or _ref(data),
             fitted_roles=roles,
             fit_floor=self.fit_floor,
+            fit_kappa=self.fit_kappa,
         )
 
     def variants(self) -> list[Law]:
-        """The law with and without a floor (the estimator keeps the one the runs support)."""
-        return [self, Unified(**{**self.config(), "fit_floor": not self.fit_floor})]
+        """The nested forms the estimator chooses among by the runs' BIC: with or without a
+        floor, with κ free or κ = 1 (harmonic)."""
+        return [
+            Unified(**{**self.config(), "fit_floor": floor, "fit_kappa": kappa})
+            for floor in (False, True)
+            for kappa in (False, True)
+        ]
 
     def not_identified(self) -> dict[str, str]:
         """Parameters held fixed because no fitted role identifies them, with the reason."""
@@ -152,8 +174,11 @@ class Unified(_AffineLaw):
                 out.setdefault(name, "one model size in the fitted rows")
         if not self._has("noise"):
             out["v"] = "no label noise in the fitted rows"
+            out["rho"] = "no label noise in the fitted rows"
         if not self.fit_floor:
             out["floor"] = "a floor is not supported by the runs (set to 0; see docs/fitting.md)"
+        if not self.fit_kappa:
+            out["kappa"] = "the runs do not support a crossover other than harmonic (set to 1)"
         return out
 
     def _specs(self) -> tuple[Param, ...]:
@@ -195,6 +220,7 @@ class Unified(_AffineLaw):
             "data_ref": self.data_ref,
             "fitted_roles": None if self.fitted_roles is None else list(self.fitted_roles),
             "fit_floor": self.fit_floor,
+            "fit_kappa": self.fit_kappa,
         }
 
 
