@@ -168,6 +168,12 @@ def fit(
             n_jobs=jobs,
         )
         groups = fit_table.groups(bootstrap_by)
+        err_console.print(
+            f"fitting {law_name} to {len(fit_table.frame)} rows"
+            + (" (choosing among its nested forms)" if law_name == "unified" else "")
+            + (f", then {bootstrap} bootstrap refits" if bootstrap else "")
+            + " ..."
+        )
         with Progress(
             TextColumn("bootstrap"),
             BarColumn(),

@@ -94,6 +94,9 @@ class Unified(_AffineLaw):
         Fit an irreducible floor (else floor = 0); see :meth:`variants`.
     fit_kappa : bool
         Fit the sharpness κ of the smooth minimum (else κ = 1, harmonic); see :meth:`variants`.
+    search_forms : bool
+        Let the estimator choose floor and κ among the four nested forms (default); False fits
+        this form only.
     """
 
     name = "unified"
@@ -117,6 +120,7 @@ class Unified(_AffineLaw):
         fitted_roles: tuple[str, ...] | list[str] | None = None,
         fit_floor: bool = True,
         fit_kappa: bool = True,
+        search_forms: bool = True,
     ) -> None:
         self.size_ref = size_ref
         self.time_ref = time_ref
@@ -124,6 +128,7 @@ class Unified(_AffineLaw):
         self.fitted_roles = tuple(fitted_roles) if fitted_roles is not None else None
         self.fit_floor = bool(fit_floor)
         self.fit_kappa = bool(fit_kappa)
+        self.search_forms = bool(search_forms)
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -152,11 +157,14 @@ class Unified(_AffineLaw):
             fitted_roles=roles,
             fit_floor=self.fit_floor,
             fit_kappa=self.fit_kappa,
+            search_forms=self.search_forms,
         )
 
     def variants(self) -> list[Law]:
         """The nested forms the estimator chooses among by the runs' BIC: with or without a
-        floor, with κ free or κ = 1 (harmonic)."""
+        floor, with κ free or κ = 1 (harmonic); only this one with ``search_forms=False``."""
+        if not self.search_forms:
+            return [self]
         return [
             Unified(**{**self.config(), "fit_floor": floor, "fit_kappa": kappa})
             for floor in (False, True)
@@ -221,6 +229,7 @@ class Unified(_AffineLaw):
             "fitted_roles": None if self.fitted_roles is None else list(self.fitted_roles),
             "fit_floor": self.fit_floor,
             "fit_kappa": self.fit_kappa,
+            "search_forms": self.search_forms,
         }
 
 
