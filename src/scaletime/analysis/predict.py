@@ -261,7 +261,8 @@ def predict_pair(
     floor_sq_target, floor_rel_target = _pair_differences(actual)
     floor_sq_source, floor_rel_source = _pair_differences(predicted_runs)
     # local (per checkpoint) mean squared log error of the prediction and of the floor
-    local_error = _nanmean(squared.reshape(-1, actual.shape[1]), axis=0)
+    n_pairs = squared.shape[0] * squared.shape[1]  # explicit: -1 is ambiguous when empty
+    local_error = _nanmean(squared.reshape(n_pairs, actual.shape[1]), axis=0)
     local_floor = _nanmean(
         np.vstack([_nanmean(floor_sq_target, axis=0), _nanmean(floor_sq_source, axis=0)]), axis=0
     )
