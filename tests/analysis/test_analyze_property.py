@@ -66,7 +66,7 @@ def test_gamma_fit_on_the_issue_table(tmp_path) -> None:
         for s in range(3):
             for t in np.concatenate([[0.0], np.geomspace(1, 300, 40)]):
                 error = 0.05 + 0.9 / (1 + t * width / 50) + 0.001 * s
-                rows.append(("w%d-s%d" % (width, s), width * 800.0, width, s, t, error))
+                rows.append((f"w{width}-s{s}", width * 800.0, width, s, t, error))
     frame = pd.DataFrame(
         rows, columns=["run_id", "n_params", "width", "seed", "epoch", "test_error"]
     )

@@ -128,7 +128,8 @@ def _unified_frame(scale_n: float = 1.0, scale_t: float = 1.0, scale_d: float = 
         include_init=True,
     )
     return df.assign(
-        n_params=df["n_params"] * scale_n, epoch=df["epoch"] * scale_t,
+        n_params=df["n_params"] * scale_n,
+        epoch=df["epoch"] * scale_t,
         data_size=df["data_size"] * scale_d,
     ).rename(columns=ROLE_NAMES)
 

@@ -168,8 +168,14 @@ def test_unified_time2_has_two_local_minima_from_two_time_scales() -> None:
     noise (the rise); a slow one, 1000× slower, descends again and rises in its turn."""
     t = np.geomspace(1e-3, 1e5, 2000)
     params = {
-        "rate": 30.0, "alpha": 1.0, "budget": 30.0, "h": 1.0,
-        "rate2": 0.03, "w": 0.5, "floor": 0.02, "ceiling": 0.9,
+        "rate": 30.0,
+        "alpha": 1.0,
+        "budget": 30.0,
+        "h": 1.0,
+        "rate2": 0.03,
+        "w": 0.5,
+        "floor": 0.02,
+        "ceiling": 0.9,
     }
     err, _ = unified_time_v2(t, params)
     interior = (err[1:-1] < err[:-2]) & (err[1:-1] < err[2:])

@@ -98,7 +98,9 @@ def test_unified_law_reaches_one_optimum_from_20_random_starts(unified_sweep) ->
         assert np.max(np.abs(np.log(preds / reference))) < 1e-3  # same curves, not only loss
     truth = unified_truth_law()
     assert fits[0].params_["gamma"] == pytest.approx(UNIFIED_TRUTH["gamma"], abs=0.05)
-    assert fits[0].derived_["c_raw"] == pytest.approx(truth.derived(UNIFIED_TRUTH)["c_raw"], rel=0.3)
+    assert fits[0].derived_["c_raw"] == pytest.approx(
+        truth.derived(UNIFIED_TRUTH)["c_raw"], rel=0.3
+    )
     assert fits[0].params_["v"] == pytest.approx(UNIFIED_TRUTH["v"], rel=0.3)
 
 
@@ -124,7 +126,14 @@ SELF_FIT_CASES = {
     "kaplan": {"A_N": 30.0, "alpha_N": 0.3, "A_S": 2.0, "alpha_S": 0.6},
     "bnsl": {"a": 0.05, "b": 0.5, "c0": 0.1, "c1": 0.6, "d1": 30.0, "f1": 0.5},
     "m4": {"eps_inf": 0.05, "gap": 0.8, "alpha": 1.0, "beta": 1.0, "c": -0.7},
-    "unified-time": {"rate": 1.0, "alpha": 0.6, "budget": 300.0, "h": 0.05, "floor": 0.02, "ceiling": 0.9},
+    "unified-time": {
+        "rate": 1.0,
+        "alpha": 0.6,
+        "budget": 300.0,
+        "h": 0.05,
+        "floor": 0.02,
+        "ceiling": 0.9,
+    },
 }
 
 

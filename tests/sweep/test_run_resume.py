@@ -77,7 +77,9 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     total = len(reference)
     deadline = time.monotonic() + 120
@@ -92,7 +94,10 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(
 
     done = subprocess.run(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     resumed = load_table(out)
@@ -101,11 +106,16 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(
     a = reference.sort_values(["run_key", "step"]).reset_index(drop=True)
     b = resumed.sort_values(["run_key", "step"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a[KEY_COLS], b[KEY_COLS])
-    np.testing.assert_allclose(a[VALUE_COLS].to_numpy(), b[VALUE_COLS].to_numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        a[VALUE_COLS].to_numpy(), b[VALUE_COLS].to_numpy(), rtol=1e-5, atol=1e-7
+    )
 
     again = subprocess.run(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert again.returncode == 0 and "0 to train" in again.stderr
     assert len(load_table(out)) == total
@@ -114,11 +124,20 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(
 def test_other_spec_in_same_folder_is_refused(spec_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     other = tmp_path / "other.toml"
-    other.write_text(SPEC_TOML.replace("epochs = 40", "epochs = 1").replace("seeds = [0, 1]", "seeds = [0]"))
-    assert subprocess.run(_cli("run", str(other), "--out", str(out), "--no-progress"),
-                          capture_output=True).returncode == 0
-    res = subprocess.run(_cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-                         capture_output=True, text=True)
+    other.write_text(
+        SPEC_TOML.replace("epochs = 40", "epochs = 1").replace("seeds = [0, 1]", "seeds = [0]")
+    )
+    assert (
+        subprocess.run(
+            _cli("run", str(other), "--out", str(out), "--no-progress"), capture_output=True
+        ).returncode
+        == 0
+    )
+    res = subprocess.run(
+        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2
     assert "different sweep" in res.stderr and "train.epochs" in res.stderr
 
@@ -126,14 +145,18 @@ def test_other_spec_in_same_folder_is_refused(spec_file: Path, tmp_path: Path) -
 def test_invalid_spec_exits_with_the_field_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[train]\noptimizer = "rmsprop"\n')
-    res = subprocess.run(_cli("run", str(bad), "--out", str(tmp_path / "o")), capture_output=True, text=True)
+    res = subprocess.run(
+        _cli("run", str(bad), "--out", str(tmp_path / "o")), capture_output=True, text=True
+    )
     assert res.returncode == 2
     assert "train.optimizer" in res.stderr and "rmsprop" in res.stderr
     assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_export_round_trips(reference: pd.DataFrame, spec_file: Path, tmp_path: Path, fmt: str) -> None:
+def test_export_round_trips(
+    reference: pd.DataFrame, spec_file: Path, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / "sweep"
     run_sweep(load_spec(spec_file).model_copy(update={"seeds": [0]}), out, show_progress=False)
     table = load_table(out)

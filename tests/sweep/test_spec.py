@@ -30,7 +30,9 @@ def test_defaults_are_the_papers_grid() -> None:
         ({"train": {"loss": "hinge"}}, "train.loss", "'mse' or 'ce'"),
     ],
 )
-def test_invalid_field_is_named_with_value_and_allowed(data: dict, field: str, allowed: str) -> None:
+def test_invalid_field_is_named_with_value_and_allowed(
+    data: dict, field: str, allowed: str
+) -> None:
     with pytest.raises(SpecError) as err:
         parse_spec(data)
     msg = str(err.value)

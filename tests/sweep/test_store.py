@@ -16,8 +16,16 @@ SPEC = parse_spec({"seeds": [0, 1], "model": {"widths": [1, 3]}, "data": {"datas
 
 def _row(key: str, step: int, diverged: bool = False, loss: float = 0.5) -> Measurement:
     return Measurement(
-        key=key, epoch=step / 10, step=step, examples_seen=step * 128, train_loss=loss,
-        test_loss=loss, train_error=0.1, test_error=0.2, wall_time=0.01 * step, diverged=diverged,
+        key=key,
+        epoch=step / 10,
+        step=step,
+        examples_seen=step * 128,
+        train_loss=loss,
+        test_loss=loss,
+        train_error=0.1,
+        test_error=0.2,
+        wall_time=0.01 * step,
+        diverged=diverged,
     )
 
 
@@ -61,13 +69,16 @@ def test_register_runs_is_idempotent_and_exact(store: ResultStore) -> None:
 def test_checkpoint_marks_done_and_diverged_atomically(store: ResultStore) -> None:
     k1, k3 = (r.key for r in plan_runs(SPEC)[:2])
     store.write_checkpoint([_row(k1, 1), _row(k3, 1)])
-    store.write_checkpoint([_row(k1, 2), _row(k3, 2, diverged=True, loss=float("nan"))], finished=[k1])
+    store.write_checkpoint(
+        [_row(k1, 2), _row(k3, 2, diverged=True, loss=float("nan"))], finished=[k1]
+    )
     status = dict(store.conn.execute("SELECT run_key, status FROM runs").fetchall())
     assert status[k1] == "done" and status[k3] == "diverged"
     assert store.finished_keys() == {k1, k3}
     nan_row = store.conn.execute(
         "SELECT test_loss, diverged FROM measurements m JOIN runs r USING (run_id) "
-        "WHERE run_key = ? AND step = 2", (k3,)
+        "WHERE run_key = ? AND step = 2",
+        (k3,),
     ).fetchone()
     assert nan_row[0] is None and nan_row[1] == 1
 
@@ -86,7 +97,9 @@ def test_reset_unfinished_drops_only_partial_runs(store: ResultStore) -> None:
     store.write_checkpoint([_row(k1, 1), _row(k3, 1)], finished=[k1])
     store.write_checkpoint([_row(k1b, 1)])
     assert store.reset_unfinished() == 2
-    left = store.conn.execute("SELECT run_key FROM measurements JOIN runs USING (run_id)").fetchall()
+    left = store.conn.execute(
+        "SELECT run_key FROM measurements JOIN runs USING (run_id)"
+    ).fetchall()
     assert [r[0] for r in left] == [k1]
     p = store.progress()
     assert (p["done"], p["pending"], p["measurements"]) == (1, 3, 1)

@@ -114,7 +114,9 @@ def fit(
     law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
     size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(None, help="Training-time column [lr_time if present, else epoch]."),
+    time: str | None = typer.Option(
+        None, help="Training-time column [lr_time if present, else epoch]."
+    ),
     data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
     noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
     metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
@@ -323,7 +325,9 @@ def evaluate(
     ),
     laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
     size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(None, help="Training-time column [lr_time if present, else epoch]."),
+    time: str | None = typer.Option(
+        None, help="Training-time column [lr_time if present, else epoch]."
+    ),
     data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
     noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
     metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
