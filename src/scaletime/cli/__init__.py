@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import typer
 
-from scaletime.cli import analyze_cmd, data_cmd, fit_cmd, report_cmd, sweep_cmd, theory_cmd
+from scaletime.cli import (
+    analyze_cmd,
+    data_cmd,
+    fit_cmd,
+    forecast_cmd,
+    report_cmd,
+    sweep_cmd,
+    theory_cmd,
+)
 
 app = typer.Typer(
     name="scaletime",
@@ -15,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (data_cmd, sweep_cmd, analyze_cmd, fit_cmd, report_cmd, theory_cmd):
+for _module in (data_cmd, sweep_cmd, analyze_cmd, fit_cmd, forecast_cmd, report_cmd, theory_cmd):
     _module.register(app)
 
 

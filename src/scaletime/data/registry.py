@@ -219,6 +219,13 @@ def canonical_name(name: str) -> str:
     return _entry(name).name
 
 
+def input_spec(name: str) -> tuple[tuple[int, ...], int]:
+    """``(input_shape, num_classes)`` of a registered dataset, without loading it (the default
+    options' shape)."""
+    entry = _entry(name)
+    return tuple(entry.train_shape[1:]), entry.num_classes
+
+
 def _options(entry: _Entry, options: dict[str, object]) -> dict[str, int]:
     return (entry.options or _no_options(entry.name))(**options)
 

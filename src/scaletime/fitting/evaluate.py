@@ -82,10 +82,10 @@ def holdout_split(
         values = values[values > 0]
     threshold = holdout_threshold(values, fraction, cut)
     test = table.frame[axis].to_numpy() >= threshold
-    return _subset(table, ~test), _subset(table, test), threshold
+    return subset(table, ~test), subset(table, test), threshold
 
 
-def _subset(table: FitTable, mask: np.ndarray) -> FitTable:
+def subset(table: FitTable, mask: np.ndarray) -> FitTable:
     return FitTable(
         table.frame.loc[mask].reset_index(drop=True),
         table.columns,
@@ -112,18 +112,18 @@ class LawScore:
     note: str = ""
 
 
-def _is_one_dimensional(law: Law) -> bool:
+def is_one_variable(law: Law) -> bool:
     return len(law.roles) == 1
 
 
-def _not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
+def not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
     """Why ``law`` cannot be scored on this split, or None."""
     for role in law.roles:
         if role in law.optional_roles:
             continue  # the law holds what only this role identifies fixed
         if role in train.constant_roles or role not in train.frame:
             return f"no {role} column"
-    if _is_one_dimensional(law):
+    if is_one_variable(law):
         x = law.roles[0]
         if axis is not None and axis != x:
             return f"one-variable law in {x}: cannot reach unseen {axis}"
@@ -136,7 +136,7 @@ def _not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
     return None
 
 
-def _curve_keys(table: FitTable, x: str) -> list[str]:
+def curve_keys(table: FitTable, x: str) -> list[str]:
     roles = [
         r
         for r in ("size", "data", "noise", "time")
@@ -145,7 +145,7 @@ def _curve_keys(table: FitTable, x: str) -> list[str]:
     return [*roles, *table.setting_columns]
 
 
-def _positive_mask(frame: pd.DataFrame, law: Law) -> np.ndarray:
+def positive_mask(frame: pd.DataFrame, law: Law) -> np.ndarray:
     ok = frame["metric"].to_numpy() > 0
     for role in law.roles:
         if role in law.positive_roles and role in frame:
@@ -168,7 +168,7 @@ def fit_and_score(
     law = get_law(law)
     fit_options = dict(fit_options or {})
     row = LawScore(law=law.name, roles=",".join(law.roles), status="n/a")
-    reason = _not_applicable(law, train, axis)
+    reason = not_applicable(law, train, axis)
     if reason:
         row.note = reason
         return row, None
@@ -176,15 +176,15 @@ def fit_and_score(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitConvergenceWarning)
-            if _is_one_dimensional(law):
+            if is_one_variable(law):
                 tr, te, n_curves, skipped = _score_per_curve(law, train, test, fit_options)
                 if skipped:
                     row.note = f"{skipped} curve(s) skipped (too few fitted points)"
             else:
-                tr = train.frame.loc[_positive_mask(train.frame, law)]
-                te = test.frame.loc[_positive_mask(test.frame, law)]
+                tr = train.frame.loc[positive_mask(train.frame, law)]
+                te = test.frame.loc[positive_mask(test.frame, law)]
                 est = ScalingLawRegressor(law, **fit_options).fit(tr, groups=tr["run"].to_numpy())
-                tr = tr.loc[_fitted_mask(tr, est)]
+                tr = tr.loc[fitted_mask(tr, est)]
                 tr = tr.assign(predicted=est.predict(tr))
                 te = te.assign(predicted=est.predict(te))
                 n_curves = 1
@@ -204,7 +204,7 @@ def fit_and_score(
     return row, frame
 
 
-def _fitted_mask(frame: pd.DataFrame, est: ScalingLawRegressor) -> np.ndarray:
+def fitted_mask(frame: pd.DataFrame, est: ScalingLawRegressor) -> np.ndarray:
     """Rows the estimator kept (it drops non-positive times for laws with t^-b)."""
     ok = np.ones(len(frame), dtype=bool)
     law = est.law_
@@ -227,10 +227,10 @@ def score_law(
 
 def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dict[str, Any]):
     x = law.roles[0]
-    keys = _curve_keys(train, x)
+    keys = curve_keys(train, x)
     n_params = len(law.param_specs(None))
-    tr_frame = train.frame.loc[_positive_mask(train.frame, law)]
-    te_frame = test.frame.loc[_positive_mask(test.frame, law)]
+    tr_frame = train.frame.loc[positive_mask(train.frame, law)]
+    te_frame = test.frame.loc[positive_mask(test.frame, law)]
     train_groups = dict(iter(tr_frame.groupby(keys, dropna=False))) if keys else {(): tr_frame}
     fitted, scored = [], []
     n_curves = skipped = 0
@@ -241,7 +241,7 @@ def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dic
             skipped += 1
             continue
         est = ScalingLawRegressor(law, **fit_options).fit(part, groups=part["run"].to_numpy())
-        part = part.loc[_fitted_mask(part, est)]
+        part = part.loc[fitted_mask(part, est)]
         fitted.append(part.assign(predicted=est.predict(part)))
         scored.append(rows.assign(predicted=est.predict(rows)))
         n_curves += 1

@@ -27,7 +27,14 @@ from rich.progress import (
 from scaletime.data import Dataset, load_dataset
 from scaletime.engine import Measurement, train_members
 from scaletime.models import param_count
-from scaletime.sweep.plan import Run, WorkUnit, plan_runs, plan_units, train_config
+from scaletime.sweep.plan import (
+    Run,
+    WorkUnit,
+    plan_runs,
+    plan_units,
+    train_config,
+    unit_epochs,
+)
 from scaletime.sweep.spec import SweepSpec
 from scaletime.sweep.store import ResultStore
 
@@ -59,7 +66,10 @@ def execute_unit(
     """Train one work unit: a pure function of (spec, unit) → measurements."""
     ds = dataset if dataset is not None else load_sweep_dataset(spec)
     return train_members(
-        ds, [r.member() for r in unit.runs], train_config(spec, device), on_checkpoint=on_checkpoint
+        ds,
+        [r.member() for r in unit.runs],
+        train_config(spec, device, unit.runs[0].width),
+        on_checkpoint=on_checkpoint,
     )
 
 
@@ -132,12 +142,12 @@ def run_sweep(
             f"sweep [bold]{spec.name}[/] → {Path(out)}: {len(runs)} runs, "
             f"{len(runs) - len(todo)} already finished, {len(todo)} to train in {len(units)} units"
         )
-        last_epoch = spec.train.epochs
+        last_epoch = {u.key: unit_epochs(spec, u) for u in units}
         seen_epoch: dict[str, float] = {}
         diverged = 0
 
         with _progress(console, show_progress) as progress:
-            task = progress.add_task("training", total=len(units) * last_epoch)
+            task = progress.add_task("training", total=sum(last_epoch.values()))
 
             def sink(unit: WorkUnit, rows: list[Measurement]) -> None:
                 nonlocal diverged
@@ -145,7 +155,7 @@ def run_sweep(
                     store.mark_started(r.key for r in unit.runs)
                     seen_epoch[unit.key] = 0.0
                 epoch = max((m.epoch for m in rows), default=seen_epoch[unit.key])
-                final = [m.key for m in rows if not m.diverged and m.epoch >= last_epoch]
+                final = [m.key for m in rows if not m.diverged and m.epoch >= last_epoch[unit.key]]
                 store.write_checkpoint(rows, finished=final)
                 diverged += sum(m.diverged for m in rows)
                 progress.advance(task, max(0.0, epoch - seen_epoch[unit.key]))

@@ -59,6 +59,7 @@ def spec_columns(store: ResultStore) -> dict[str, Any]:
     if spec is None:
         raise ScaletimeError(f"{store.folder} has no sweep spec")
     d = spec.science_dict()
+    d["train"].pop("epochs_by_width", None)  # per run: the ``epochs`` column (load_table)
     cols = {"sweep": d.pop("name"), **_flatten(d)}
     cols["depth"] = spec.model.resolved_depth
     return {k: (float("nan") if v is None else v) for k, v in cols.items()}  # None → NaN (CSV-safe)
@@ -72,9 +73,12 @@ def load_table(folder: str | Path) -> pd.DataFrame:
             f"SELECT run_id, {', '.join(MEASUREMENT_COLUMNS)} FROM measurements", store.conn
         )
         fixed = spec_columns(store)
+        spec = store.spec()
     df = meas.merge(runs, on="run_id", how="left")
     for k, v in fixed.items():
         df[k] = v
+    if spec is not None and spec.train.epochs_by_width:
+        df["epochs"] = df["width"].map(spec.train.epochs_for).astype(float)
     df["diverged"] = df["diverged"].astype(bool)
     df["lr_time"] = cumulative_lr(df["step"], df["lr"], df["momentum"], df["optimizer"])
     order = list(fixed) + RUN_COLUMNS + MEASUREMENT_COLUMNS + ["lr_time"]

@@ -26,6 +26,7 @@ class Run:
     seed: int
     base_lr: float
     lr: float
+    epochs: float = 0.0  # training budget (spec.train.epochs_for(width)); 0: the spec's epochs
 
     def member(self) -> Member:
         return Member(
@@ -62,28 +63,47 @@ def plan_runs(spec: SweepSpec) -> list[Run]:
         spec.data.sizes, spec.data.label_noise, spec.train.lr, spec.seeds, spec.model.widths
     ):
         runs.append(
-            Run(run_key(w, n, noise, seed, lr), w, n, noise, seed, lr, effective_lr(spec, lr, w))
+            Run(
+                run_key(w, n, noise, seed, lr),
+                w,
+                n,
+                noise,
+                seed,
+                lr,
+                effective_lr(spec, lr, w),
+                spec.train.epochs_for(w),
+            )
         )
     return runs
 
 
 def plan_units(spec: SweepSpec, runs: list[Run]) -> list[WorkUnit]:
-    """Group ``runs`` by (data size, noise, lr, seed); split groups above ``unit_max_members``."""
-    groups: dict[tuple[int, float, float, int], list[Run]] = {}
+    """Group ``runs`` by (data size, noise, lr, seed, epochs budget); split groups above
+    ``unit_max_members``. Runs of one unit train the same number of steps."""
+    groups: dict[tuple[int, float, float, int, float], list[Run]] = {}
     for r in runs:
-        groups.setdefault((r.data_size, r.label_noise, r.base_lr, r.seed), []).append(r)
+        groups.setdefault((r.data_size, r.label_noise, r.base_lr, r.seed, r.epochs), []).append(r)
     cap = spec.execution.unit_max_members
     units = []
-    for (n, noise, lr, seed), members in groups.items():
+    for (n, noise, lr, seed, epochs), members in groups.items():
         for start in range(0, len(members), cap):
             chunk = tuple(members[start : start + cap])
             key = f"n{n}-noise{noise:g}-lr{lr:g}-seed{seed}-w{chunk[0].width}..{chunk[-1].width}"
+            if spec.train.epochs_by_width:
+                key += f"-e{epochs:g}"
             units.append(WorkUnit(key, chunk))
     return units
 
 
-def train_config(spec: SweepSpec, device: str | None = None) -> TrainConfig:
-    """The engine's view of the spec."""
+def unit_epochs(spec: SweepSpec, unit: WorkUnit) -> float:
+    """The training budget of ``unit`` (one per unit, see :func:`plan_units`)."""
+    return spec.train.epochs_for(unit.runs[0].width)
+
+
+def train_config(
+    spec: SweepSpec, device: str | None = None, width: int | None = None
+) -> TrainConfig:
+    """The engine's view of the spec (for the budget of ``width``, default ``epochs``)."""
     t = spec.train
     return TrainConfig(
         arch=spec.model.arch,
@@ -93,8 +113,8 @@ def train_config(spec: SweepSpec, device: str | None = None) -> TrainConfig:
         weight_decay=t.weight_decay,
         batch_size=t.batch_size,
         loss=t.loss,
-        epochs=t.epochs,
-        eval_epochs=t.eval_epochs(),
+        epochs=t.epochs if width is None else t.epochs_for(width),
+        eval_epochs=t.eval_epochs(width),
         data_seed=spec.data.data_seed,
         test_size=spec.data.test_size,
         device=device or spec.execution.device,

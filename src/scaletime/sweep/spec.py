@@ -82,6 +82,8 @@ class TrainSpec(_Section):
     batch_size: PositiveInt = 128  # ignored by gd
     loss: Literal["mse", "ce"] = "mse"  # mse on one-hot targets (the paper) or cross-entropy
     epochs: PositiveFloat = 20.0  # training budget, in passes over each run's own training set
+    # per-width budgets overriding ``epochs`` (e.g. small models trained longer, `scaletime plan`)
+    epochs_by_width: dict[PositiveInt, PositiveFloat] = {}
     checkpoints: Annotated[int, Field(ge=2, le=1000)] = 24  # log-spaced evaluation points
     first_checkpoint: PositiveFloat = 0.02  # epoch of the first log-spaced evaluation
     eval_at_init: bool = True  # also evaluate at epoch 0
@@ -97,16 +99,24 @@ class TrainSpec(_Section):
 
     @model_validator(mode="after")
     def _first_before_last(self) -> TrainSpec:
-        if self.first_checkpoint >= self.epochs:
-            raise ValueError(
-                f"first_checkpoint ({self.first_checkpoint}) must be smaller than epochs ({self.epochs})"
-            )
+        for epochs in (self.epochs, *self.epochs_by_width.values()):
+            if self.first_checkpoint >= epochs:
+                raise ValueError(
+                    f"first_checkpoint ({self.first_checkpoint}) must be smaller than every "
+                    f"epochs budget ({epochs})"
+                )
         return self
 
-    def eval_epochs(self) -> tuple[float, ...]:
-        """Log-spaced checkpoints from ``first_checkpoint`` to ``epochs`` (plus 0 if requested)."""
-        pts = np.geomspace(self.first_checkpoint, self.epochs, self.checkpoints)
-        pts = [float(f"{x:.6g}") for x in pts[:-1]] + [float(self.epochs)]
+    def epochs_for(self, width: int) -> float:
+        """The training budget of ``width``: ``epochs_by_width[width]``, else ``epochs``."""
+        return float(self.epochs_by_width.get(width, self.epochs))
+
+    def eval_epochs(self, width: int | None = None) -> tuple[float, ...]:
+        """Log-spaced checkpoints from ``first_checkpoint`` to the budget of ``width`` (default:
+        ``epochs``), plus 0 if requested."""
+        last = self.epochs if width is None else self.epochs_for(width)
+        pts = np.geomspace(self.first_checkpoint, last, self.checkpoints)
+        pts = [float(f"{x:.6g}") for x in pts[:-1]] + [float(last)]
         return ((0.0,) if self.eval_at_init else ()) + tuple(pts)
 
 
@@ -134,10 +144,24 @@ class SweepSpec(_Section):
             raise ValueError(f"seeds must be unique, got {v}")
         return sorted(v)
 
+    @model_validator(mode="after")
+    def _epochs_widths(self) -> SweepSpec:
+        extra = sorted(set(self.train.epochs_by_width) - set(self.model.widths))
+        if extra:
+            raise ValueError(
+                f"train.epochs_by_width names widths {extra} that model.widths "
+                f"({self.model.widths}) does not list"
+            )
+        return self
+
     # -- identity ------------------------------------------------------------------------------
     def science_dict(self) -> dict[str, Any]:
-        """Everything that determines the measurements (the execution section excluded)."""
-        return self.model_dump(mode="json", exclude={"execution"})
+        """Everything that determines the measurements (the execution section excluded; an
+        empty ``train.epochs_by_width`` left out, so sweeps made before it keep their hash)."""
+        d = self.model_dump(mode="json", exclude={"execution"})
+        if not d["train"]["epochs_by_width"]:
+            del d["train"]["epochs_by_width"]
+        return d
 
     def spec_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`science_dict` (first 16 hex digits)."""
