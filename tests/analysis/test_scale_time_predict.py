@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from scaletime.analysis import (
     predict_all_pairs,
@@ -95,3 +96,25 @@ def test_single_seed_leaves_predictions_undecided(make_curves) -> None:
     pair = predict_pair(curves[1], curves[3], 1 / 3)
     assert pair.rmsle < 0.01 and np.isnan(pair.floor_rmsle)
     assert pair.holds is None
+
+
+def test_errors_by_ratio_bins_pairs_and_planned_budgets_raise_coverage(make_curves) -> None:
+    """Equal epochs: a small source cannot reach the late times of a 100x larger target; with
+    the small models trained (N*/N)^γ longer (``scaletime plan``), it covers the whole curve."""
+    from scaletime.analysis.analyze import prediction_errors_by_ratio
+
+    times = np.geomspace(0.1, 1000.0, 40)
+    equal = make_curves(times=times)
+    sizes = sorted(equal["n_params"].unique())
+    frames = []
+    for size in sizes:
+        stretch = (max(sizes) / size) ** (1 / 3)
+        frames.append(make_curves(sizes=(size,), times=times * stretch, seed=int(size)))
+    planned = pd.concat(frames, ignore_index=True)
+    e = prediction_errors_by_ratio(equal).set_index(["direction", "ratio"])
+    p = prediction_errors_by_ratio(planned).set_index(["direction", "ratio"])
+    assert set(e.index.get_level_values("ratio")) == {"2", "5", "10", "largest"}
+    assert e.loc[("small_to_large", "largest"), "size_ratio"] == pytest.approx(300.0)
+    assert p.loc[("small_to_large", "largest"), "coverage"] == pytest.approx(1.0)
+    assert e.loc[("small_to_large", "largest"), "coverage"] < 0.9
+    assert (p["n_pairs"] > 0).all()

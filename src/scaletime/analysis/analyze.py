@@ -32,7 +32,15 @@ from scaletime.analysis.predict import (
 from scaletime.analysis.tmin import auto_thresholds, tmin_summary, tmin_table
 from scaletime.tables import ColumnMapping, ResolvedTable, read_tables, resolve
 
-__all__ = ["PAPER_GAMMA_N", "AnalysisResult", "SettingAnalysis", "analyze", "to_jsonable"]
+__all__ = [
+    "PAPER_GAMMA_N",
+    "AnalysisResult",
+    "SettingAnalysis",
+    "analyze",
+    "exponent_by_time_axis",
+    "prediction_errors_by_ratio",
+    "to_jsonable",
+]
 
 #: The paper's exponent on the parameter-count scale: t_min ∝ 1/p with p = N^{1/3}.
 PAPER_GAMMA_N = 1.0 / 3.0
@@ -437,3 +445,45 @@ def analyze(
         "setting_columns": list(resolved.setting_columns),
     }
     return AnalysisResult(settings, mapping, resolved.roles, parameters, notes)
+
+
+def prediction_errors_by_ratio(
+    source: str | Path | pd.DataFrame, gamma: float = PAPER_GAMMA_N
+) -> pd.DataFrame:
+    """The scale-time predictor's error against the seed floor at size ratios 2, 5, 10 and the
+    largest available, both directions (:func:`scaletime.analysis.predict.errors_by_ratio`),
+    pooled over the settings of ``source``, with exponent ``gamma`` on the N scale."""
+    from scaletime.analysis.predict import errors_by_ratio
+
+    result = analyze(source, gamma=float(gamma), n_boot=50)
+    predictions = [p for s in result.settings for p in s.predictions]
+    return errors_by_ratio(predictions)
+
+
+def exponent_by_time_axis(
+    source: str | Path | pd.DataFrame,
+    times: Sequence[str] = ("epoch", "lr_time"),
+    n_boot: int = 500,
+) -> pd.DataFrame:
+    """The pooled t_min exponent γ on the N scale with its interval, measuring time as each of
+    ``times`` (``lr_time`` = Σηₜ, the theory's time; docs/theory.md), one row per setting and
+    time column: ``time, setting, gamma_n, low, high, n_sizes``."""
+    rows = []
+    for time in times:
+        result = analyze(source, ColumnMapping(time=time), n_boot=n_boot)
+        for s in result.settings:
+            fit = s.exponents.get("size")
+            if fit is None:
+                continue
+            low, high = fit.ci_
+            rows.append(
+                {
+                    "time": time,
+                    "setting": s.label,
+                    "gamma_n": fit.gamma_,
+                    "low": low,
+                    "high": high,
+                    "n_sizes": fit.n_sizes_,
+                }
+            )
+    return pd.DataFrame(rows)

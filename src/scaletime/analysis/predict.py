@@ -35,6 +35,7 @@ from scaletime.analysis.curves import SizeCurves, interp_log_time
 __all__ = [
     "PairPrediction",
     "ValidityRegime",
+    "errors_by_ratio",
     "predict_all_pairs",
     "predict_curve",
     "predict_pair",
@@ -413,3 +414,49 @@ def validity_regime(predictions: Sequence[PairPrediction], direction: Direction)
         worst_ratio=float(ratios.max()),
         worst_pair=(worst.source_size, worst.target_size),
     )
+
+
+#: Size ratios at which :func:`errors_by_ratio` reports (plus the largest available).
+RATIOS: tuple[float, ...] = (2.0, 5.0, 10.0)
+
+
+def errors_by_ratio(
+    predictions: Sequence[PairPrediction],
+    ratios: Sequence[float] = RATIOS,
+    width: float = 1.5,
+) -> pd.DataFrame:
+    """Prediction error against the noise floor by size ratio and direction.
+
+    Pairs whose size ratio lies within a factor ``width`` of each asked ratio (and the pairs at
+    the largest ratio available) are pooled: ``n_pairs``, the median ``error_ratio`` (RMSLE over
+    the floor's), the share of pairs that ``hold`` and the median ``coverage`` (share of the
+    target's checkpoints the source could predict).
+    """
+    rows = []
+    for direction in DIRECTIONS:
+        pairs = [p for p in predictions if p.direction == direction]
+        if not pairs:
+            continue
+        largest = max(p.size_ratio for p in pairs)
+        bins = [(f"{r:g}", r) for r in ratios] + [("largest", largest)]
+        for label, r in bins:
+            near = [p for p in pairs if abs(np.log(p.size_ratio / r)) <= np.log(width)]
+            if label == "largest":
+                near = [p for p in pairs if p.size_ratio >= largest / width]
+            decided = [p for p in near if p.holds is not None]
+            rows.append(
+                {
+                    "direction": direction,
+                    "ratio": label,
+                    "size_ratio": float(np.median([p.size_ratio for p in near])) if near else r,
+                    "n_pairs": len(near),
+                    "error_ratio": float(np.median([p.ratio for p in decided]))
+                    if decided
+                    else np.nan,
+                    "holds": float(np.mean([bool(p.holds) for p in decided]))
+                    if decided
+                    else np.nan,
+                    "coverage": float(np.median([p.coverage for p in near])) if near else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -241,7 +241,9 @@ def analyze(
     size_rule: str = typer.Option(
         None, help="Parameter count from the width w in --size, e.g. 'w**2 + 796*w + 10'."
     ),
-    time: str = typer.Option("epoch", help="Time column: epochs, steps or examples seen."),
+    time: str = typer.Option(
+        "epoch", help="Time column: epoch, step, examples_seen or lr_time (Σηₜ, the theory's)."
+    ),
     metric: str = typer.Option("test_error", help="Metric column (lower is better)."),
     seed: str = typer.Option(None, help="Seed column (default: seed, if present)."),
     data: str = typer.Option(None, help="Data-size column (default: data_size, if present)."),

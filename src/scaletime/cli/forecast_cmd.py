@@ -91,21 +91,28 @@ def _print_forecast(result: Any, rows: int = 8) -> None:
 def _print_budget(comparison: Any) -> None:
     conf = round(100 * comparison.confidence)
     base = ", ".join(f"{k} {_fmt(v)}" for k, v in comparison.base.items())
-    table = Table(title=f"{_fmt(comparison.factor)}× the compute of ({base})")
+    console.print(f"{_fmt(comparison.factor)}× the compute of the base point ({base}):")
+    table = Table()
     table.add_column("option", no_wrap=True)
-    table.add_column("at", no_wrap=True)
-    table.add_column("forecast", justify="right")
-    table.add_column(f"{conf}% interval", justify="right")
-    table.add_column("note")
+    table.add_column("change", no_wrap=True)
+    table.add_column("forecast", justify="right", no_wrap=True)
+    table.add_column(f"{conf}% interval", justify="right", no_wrap=True)
     for o in comparison.options:
-        at = ", ".join(f"{k} {_fmt(v)}" for k, v in o.point.items() if k != "noise")
+        change = ", ".join(
+            f"{k} {_fmt(v)}"
+            for k, v in o.point.items()
+            if k != "noise" and v != comparison.base.get(k)
+        )
         interval = (
-            f"[{_fmt(o.low)}, {_fmt(o.high)}]"
+            f"[{_fmt(o.low, 3)}, {_fmt(o.high, 3)}]"
             if math.isfinite(o.low) and math.isfinite(o.high)
             else "–"
         )
-        table.add_row(o.name, at, _fmt(o.forecast), interval, o.reason)
+        table.add_row(o.name, change, _fmt(o.forecast, 3), interval)
     console.print(table)
+    for o in comparison.options:
+        if o.reason:
+            console.print(f"note: {o.name}: {o.reason}", highlight=False)
     if comparison.winner is None:
         console.print("no option could be forecast")
         return

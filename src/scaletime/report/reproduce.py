@@ -72,6 +72,7 @@ class Experiment:
     name: str
     config: str
     purpose: str
+    planned_from: str | None = None  # an experiment whose spec `scaletime plan` stretches
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -92,6 +93,12 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "mnist-lr-inverse-width",
         "paper-mnist-lr-inverse-width",
         "control: lr ∝ 1/width (theory: removes the factor p)",
+    ),
+    Experiment(
+        "mnist-mlp-planned",
+        "paper-mnist-mlp",
+        "prediction as the paper intends: smaller widths trained longer (scaletime plan)",
+        planned_from="mnist-mlp",
     ),
 )
 
@@ -242,7 +249,7 @@ def build_spec(experiment: Experiment, scale: str) -> SweepSpec | None:
     """The experiment's spec at ``scale`` (None if the scale leaves it out)."""
     if scale not in SCALES:
         raise ScaletimeError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}")
-    override = OVERRIDES[scale].get(experiment.name)
+    override = OVERRIDES[scale].get(experiment.planned_from or experiment.name)
     if override is None:
         return None
     data = _merge(shipped_spec(experiment.config), override)
@@ -250,7 +257,17 @@ def build_spec(experiment: Experiment, scale: str) -> SweepSpec | None:
     data = {k: v for k, v in data.items()}
     if data.get("data", {}).get("test_size", 0) is None:
         data["data"].pop("test_size")
-    return parse_spec(data, source=f"{experiment.config} at scale {scale}")
+    spec = parse_spec(data, source=f"{experiment.config} at scale {scale}")
+    if experiment.planned_from is None:
+        return spec
+    from scaletime.forecast.design import plan_sweep
+
+    planned = plan_sweep(spec, max(spec.model.widths), gamma=PLANNED_GAMMA).spec
+    return planned.model_copy(update={"name": data["name"]})
+
+
+#: γ of the planned experiment: the paper's (t_min ∝ 1/p, p = N^{1/3}).
+PLANNED_GAMMA = 1.0 / 3.0
 
 
 def report_options(scale: str) -> ReportOptions:
@@ -541,8 +558,34 @@ def _write_outputs(
     index.write_text(_index_page(rep, header), encoding="utf-8")
     if not write_claims:
         return rep
+    planned = _planned_comparison(outcomes)
+    planned_md = ""
+    if planned is not None:
+        planned_md = (
+            "\n## Scale-time prediction: smaller widths trained longer vs equal epochs\n\n"
+            f"The `mnist-mlp-planned` sweep is `mnist-mlp` with `scaletime plan`'s budgets "
+            f"(epochs ∝ N^−γ, γ = {PLANNED_GAMMA:.3g}, so that every width covers the largest "
+            "width's curve). The paper's predictor Ê(N_T, t) = E(N_S, t·(N_T/N_S)^γ) with the "
+            "same γ, every ordered pair of widths: median error over the seed floor (RMSLE "
+            "ratio; ≤ 2 holds), share of pairs holding, median share of the target's checkpoints "
+            "predicted (coverage).\n\n" + markdown_table(planned) + "\n"
+        )
+    lr_axis = _lr_time_comparison(outcomes)
+    if lr_axis is not None:
+        planned_md += (
+            "\n## The scale-time exponent on the theory's time axis\n\n"
+            "γ (pooled t_min fit, N scale, bootstrap interval) with time in epochs and in the "
+            "cumulative learning rate Σηₜ (`lr_time`, docs/theory.md), for the fixed-lr and the "
+            "lr ∝ 1/width sweeps: on Σηₜ the theory expects one exponent for both rules.\n\n"
+            + markdown_table(lr_axis)
+            + "\n"
+        )
     claims_md.write_text(
-        claims_markdown(claims, header) + "\n## Experiments\n\n" + markdown_table(table) + "\n"
+        claims_markdown(claims, header)
+        + planned_md
+        + "\n## Experiments\n\n"
+        + markdown_table(table)
+        + "\n"
     )
     (out / "claims.json").write_text(
         json.dumps(
@@ -551,6 +594,12 @@ def _write_outputs(
                 "wall_seconds": wall,
                 "timing": timing,
                 "claims": [c.to_dict() for c in claims],
+                "planned_comparison": planned.to_dict(orient="records")
+                if planned is not None
+                else None,
+                "lr_time_exponents": lr_axis.to_dict(orient="records")
+                if lr_axis is not None
+                else None,
                 "experiments": table.to_dict(orient="records"),
             },
             indent=1,
@@ -558,6 +607,54 @@ def _write_outputs(
         )
     )
     return rep
+
+
+def _planned_comparison(outcomes: Sequence[ExperimentOutcome]) -> pd.DataFrame | None:
+    """Scale-time errors by size ratio in each planned experiment and the one it stretches,
+    side by side (None unless both were measured)."""
+    from scaletime.analysis.analyze import prediction_errors_by_ratio
+
+    done = {o.experiment.name: o for o in outcomes if o.summary is not None}
+    frames = []
+    for exp in EXPERIMENTS:
+        if exp.planned_from is None or exp.name not in done or exp.planned_from not in done:
+            continue
+        equal = prediction_errors_by_ratio(done[exp.planned_from].folder, PLANNED_GAMMA)
+        planned = prediction_errors_by_ratio(done[exp.name].folder, PLANNED_GAMMA)
+        keys = ["direction", "ratio"]
+        merged = equal.merge(planned, on=keys, suffixes=(" equal", " planned"))
+        merged.insert(0, "experiment", exp.name)
+        cols = [
+            "experiment",
+            *keys,
+            "size_ratio equal",
+            "n_pairs equal",
+            "error_ratio equal",
+            "error_ratio planned",
+            "holds equal",
+            "holds planned",
+            "coverage equal",
+            "coverage planned",
+        ]
+        frames.append(merged[cols].round(3))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+#: Sweeps whose scale-time exponent is compared on epochs and on Σηₜ.
+LR_RULE_EXPERIMENTS = ("mnist-mlp", "mnist-lr-inverse-width")
+
+
+def _lr_time_comparison(outcomes: Sequence[ExperimentOutcome]) -> pd.DataFrame | None:
+    from scaletime.analysis.analyze import exponent_by_time_axis
+
+    done = {o.experiment.name: o for o in outcomes if o.summary is not None}
+    frames = []
+    for name in LR_RULE_EXPERIMENTS:
+        if name in done:
+            frame = exponent_by_time_axis(done[name].folder)
+            frame.insert(0, "experiment", name)
+            frames.append(frame.round(3))
+    return pd.concat(frames, ignore_index=True) if len(frames) == 2 else None
 
 
 def _f0(x: Any) -> float:
