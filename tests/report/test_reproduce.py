@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from scaletime.report.claims import CLAIMS, evaluate_claims
-from scaletime.report.reproduce import EXPERIMENTS, OVERRIDES, build_spec
+from scaletime.report.reproduce import EXPERIMENTS, build_spec
 from scaletime.report.sweep import read_summary
 from scaletime.sweep.store import ResultStore
 
-SMOKE = [e.name for e in EXPERIMENTS if OVERRIDES["smoke"].get(e.name) is not None]
+SMOKE = [e.name for e in EXPERIMENTS if build_spec(e, "smoke") is not None]
 VERDICTS = {"holds", "partly", "fails", "not tested"}
 
 
@@ -132,3 +132,15 @@ def test_a_folder_holding_another_sweep_fails_that_experiment_only(app, smoke, t
     assert result.exit_code == 0, said
     assert "mnist-mlp: failed" in said and "optimizer" in said
     assert "mnist-data-volume: done — trained 0" in said
+
+
+def test_planned_experiment_trains_small_widths_longer_and_is_compared(smoke) -> None:
+    planned = build_spec(next(e for e in EXPERIMENTS if e.planned_from), "smoke")
+    budgets = [planned.train.epochs_for(w) for w in planned.model.widths]
+    assert budgets == sorted(budgets, reverse=True) and budgets[0] > budgets[-1]
+    text = (smoke.out / "claims.md").read_text()
+    assert "smaller widths trained longer vs equal epochs" in text
+    stored = json.loads((smoke.out / "claims.json").read_text())
+    rows = stored["planned_comparison"]
+    assert {r["ratio"] for r in rows} >= {"2", "largest"}
+    assert {r["direction"] for r in rows} == {"small_to_large", "large_to_small"}

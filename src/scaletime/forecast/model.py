@@ -55,6 +55,9 @@ class ScalingForecaster:
         fits (default: the fitter's defaults; :data:`BACKTEST_OPTIONS`).
     n_bootstrap : int
         Bootstrap refits of the best law when intervals fall back to it.
+    scaled : bool
+        Locally adaptive intervals: conformal scores divided by the spread of the three best
+        forecasters' predictions (plus its median), so the band widens where they disagree.
     on_progress : callable, optional
         Called with a short message after each fit.
 
@@ -90,6 +93,7 @@ class ScalingForecaster:
         fit_options: dict[str, Any] | None = None,
         backtest_options: dict[str, Any] | None = None,
         n_bootstrap: int = 50,
+        scaled: bool = False,
         on_progress: Callable[[str], None] | None = None,
     ) -> None:
         self.axis = axis
@@ -102,6 +106,7 @@ class ScalingForecaster:
         self.fit_options = fit_options
         self.backtest_options = backtest_options
         self.n_bootstrap = n_bootstrap
+        self.scaled = scaled
         self.on_progress = on_progress
 
     def _validate(self, table: FitTable) -> None:
@@ -248,6 +253,17 @@ class ScalingForecaster:
         return out
 
     # ------------------------------------------------------------------ intervals
+    def _spread(self, log_pred: np.ndarray) -> np.ndarray:
+        """Scale of the conformal scores: the standard deviation of the three best-backtested
+        forecasters' log predictions plus its median over the backtest points (ones unless
+        ``scaled``)."""
+        if not self.scaled:
+            return np.ones(log_pred.shape[1])
+        names = list(self.backtest_.names)
+        top = [names.index(n) for n in self.scores_["forecaster"][:3]]
+        spread = np.std(log_pred[top], axis=0)
+        return spread + self.spread0_
+
     def _learn_intervals(self) -> None:
         _, log_r, origin, _ = self._bt()
         self.warnings_: list[str] = []
@@ -258,7 +274,13 @@ class ScalingForecaster:
                 f"{n_origins} backtest origin(s) (< {MIN_CONFORMAL_ORIGINS}): intervals are the "
                 "best law's bootstrap intervals, not calibrated on backtests"
             )
-        self.conformal_residuals_ = self.loo_residuals_.get(self.method_)
+        bt = self.backtest_
+        self.spread0_ = 0.0
+        if self.scaled and bt.log_pred.shape[1]:
+            top = [list(bt.names).index(n) for n in self.scores_["forecaster"][:3]]
+            self.spread0_ = float(np.median(np.std(bt.log_pred[top], axis=0))) + 1e-6
+        raw = self.loo_residuals_.get(self.method_)
+        self.conformal_residuals_ = None if raw is None else raw / self._spread(bt.log_pred)
         self.backtest_coverage_ = float("nan")
         r = self.conformal_residuals_
         if r is None or n_origins < 2:
@@ -315,6 +337,8 @@ class ScalingForecaster:
             ok = np.isfinite(r)
             w = cb.point_weights(log_ratio, log_r[ok], origin[ok], self.bandwidth)
             lo, hi = cb.conformal_band(r[ok], w, self.confidence)
+            scale = self._spread(log_pred)
+            lo, hi = lo * scale, hi * scale
             lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)  # the band holds the forecast
         return log_f, lo, hi, weights
 

@@ -433,7 +433,42 @@ def _experiments_table(outcomes: Sequence[ExperimentOutcome]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _index_page(rep: Reproduction, header: str) -> str:
+def _extra_sections(planned: pd.DataFrame | None, lr_axis: pd.DataFrame | None) -> list[Section]:
+    """The planned-vs-equal-epochs and the Σηₜ-exponent tables, as report sections."""
+    out = []
+    if planned is not None:
+        out.append(
+            Section(
+                "Scale-time prediction: smaller widths trained longer vs equal epochs",
+                text=(
+                    "The mnist-mlp-planned sweep is mnist-mlp with the budgets of "
+                    f"`scaletime plan` (epochs ∝ N^−γ, γ = {PLANNED_GAMMA:.3g}, so that every "
+                    "width covers the largest width's curve). The paper's predictor "
+                    "Ê(N_T, t) = E(N_S, t·(N_T/N_S)^γ) with the same γ, every ordered pair of "
+                    "widths: median error over the seed floor (RMSLE ratio; ≤ 2 holds), share of "
+                    "pairs holding, median share of the target's checkpoints predicted "
+                    "(coverage)."
+                ),
+                tables=[("Errors by size ratio, both directions.", planned)],
+            )
+        )
+    if lr_axis is not None:
+        out.append(
+            Section(
+                "The scale-time exponent on the theory's time axis",
+                text=(
+                    "γ (pooled t_min fit, N scale, bootstrap interval) with time in epochs and in "
+                    "the cumulative learning rate Σηₜ (lr_time, docs/theory.md), for the fixed-lr "
+                    "and the lr ∝ 1/width sweeps: on Σηₜ the theory expects one exponent for "
+                    "both rules."
+                ),
+                tables=[("γ per time axis.", lr_axis)],
+            )
+        )
+    return out
+
+
+def _index_page(rep: Reproduction, header: str, extra: Sequence[Section] = ()) -> str:
     links = "".join(
         f"<li><a href='{o.experiment.name}/{REPORT_NAME}'>{o.experiment.name}</a> — "
         f"{o.experiment.purpose}</li>"
@@ -453,7 +488,9 @@ def _index_page(rep: Reproduction, header: str) -> str:
         tables=[("Specs and timings.", _experiments_table(rep.experiments))],
     )
     return render(
-        f"Reproduction of the paper ({rep.scale} scale)", str(rep.out), [claims, experiments]
+        f"Reproduction of the paper ({rep.scale} scale)",
+        str(rep.out),
+        [claims, *extra, experiments],
     )
 
 
@@ -555,31 +592,21 @@ def _write_outputs(
     table = _experiments_table(outcomes)
     index = index or out / REPORT_NAME
     rep = Reproduction(out, scale, outcomes, claims, wall, index, claims_md)
-    index.write_text(_index_page(rep, header), encoding="utf-8")
+    try:
+        planned = _planned_comparison(outcomes)
+        lr_axis = _lr_time_comparison(outcomes)
+    except (ScaletimeError, OSError, ValueError) as exc:  # a sweep folder without its database
+        planned = lr_axis = None
+        rep.notes.append(f"comparisons not computed: {exc}")
+    extra = _extra_sections(planned, lr_axis)
+    index.write_text(_index_page(rep, header, extra), encoding="utf-8")
     if not write_claims:
         return rep
-    planned = _planned_comparison(outcomes)
-    planned_md = ""
-    if planned is not None:
-        planned_md = (
-            "\n## Scale-time prediction: smaller widths trained longer vs equal epochs\n\n"
-            f"The `mnist-mlp-planned` sweep is `mnist-mlp` with `scaletime plan`'s budgets "
-            f"(epochs ∝ N^−γ, γ = {PLANNED_GAMMA:.3g}, so that every width covers the largest "
-            "width's curve). The paper's predictor Ê(N_T, t) = E(N_S, t·(N_T/N_S)^γ) with the "
-            "same γ, every ordered pair of widths: median error over the seed floor (RMSLE "
-            "ratio; ≤ 2 holds), share of pairs holding, median share of the target's checkpoints "
-            "predicted (coverage).\n\n" + markdown_table(planned) + "\n"
-        )
-    lr_axis = _lr_time_comparison(outcomes)
-    if lr_axis is not None:
-        planned_md += (
-            "\n## The scale-time exponent on the theory's time axis\n\n"
-            "γ (pooled t_min fit, N scale, bootstrap interval) with time in epochs and in the "
-            "cumulative learning rate Σηₜ (`lr_time`, docs/theory.md), for the fixed-lr and the "
-            "lr ∝ 1/width sweeps: on Σηₜ the theory expects one exponent for both rules.\n\n"
-            + markdown_table(lr_axis)
-            + "\n"
-        )
+    planned_md = "".join(
+        f"\n## {sec.title}\n\n{sec.text}\n\n{markdown_table(t)}\n"
+        for sec in extra
+        for _, t in sec.tables
+    )
     claims_md.write_text(
         claims_markdown(claims, header)
         + planned_md
