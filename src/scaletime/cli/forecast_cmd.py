@@ -39,6 +39,12 @@ def _progress() -> Any:
     return say
 
 
+def _interval(low: float, high: float, digits: int = 4) -> str:
+    if math.isfinite(low) and math.isfinite(high):
+        return f"[{_fmt(low, digits)}, {_fmt(high, digits)}]"
+    return "–"
+
+
 def _print_forecast(result: Any, rows: int = 8) -> None:
     import numpy as np
 
@@ -66,12 +72,7 @@ def _print_forecast(result: Any, rows: int = 8) -> None:
     table.add_column(f"{conf}% interval", justify="right")
     for _, row in frame.iloc[idx].iterrows():
         cells = [_fmt(row[c]) for c in ("size", "time", "data", "noise") if c in frame]
-        interval = (
-            f"[{_fmt(row['low'])}, {_fmt(row['high'])}]"
-            if math.isfinite(row["low"]) and math.isfinite(row["high"])
-            else "–"
-        )
-        table.add_row(*cells, _fmt(row["forecast"]), interval)
+        table.add_row(*cells, _fmt(row["forecast"]), _interval(row["low"], row["high"]))
     console.print(table)
     coverage = m.backtest_coverage_
     console.print(
@@ -103,12 +104,7 @@ def _print_budget(comparison: Any) -> None:
             for k, v in o.point.items()
             if k != "noise" and v != comparison.base.get(k)
         )
-        interval = (
-            f"[{_fmt(o.low, 3)}, {_fmt(o.high, 3)}]"
-            if math.isfinite(o.low) and math.isfinite(o.high)
-            else "–"
-        )
-        table.add_row(o.name, change, _fmt(o.forecast, 3), interval)
+        table.add_row(o.name, change, _fmt(o.forecast, 3), _interval(o.low, o.high, 3))
     console.print(table)
     for o in comparison.options:
         if o.reason:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scaletime.analysis.analyze import to_jsonable
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import HOLDOUT_AXES
 from scaletime.fitting.table import FitTable, load_fit_table, single_setting
@@ -131,7 +132,7 @@ class ForecastResult:
     def to_dict(self) -> dict[str, Any]:
         m = self.model
         keep = [c for c in (*ROLES, "ratio", "forecast", "low", "high") if c in self.frame]
-        return _json_ready(
+        return to_jsonable(
             {
                 "axis": self.axis,
                 "asked": self.asked,
@@ -211,18 +212,6 @@ class ForecastResult:
         fig.savefig(path)
         plt.close(fig)
         return path
-
-
-def _json_ready(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _table(source: Any, load_options: dict[str, Any] | None) -> FitTable:
@@ -323,7 +312,7 @@ class BudgetComparison:
     confidence: float
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_ready(
+        return to_jsonable(
             {
                 "base": self.base,
                 "factor": self.factor,

@@ -4,8 +4,8 @@ Along the extrapolated axis ``a`` (size, time or data), an *origin* is a cut ``c
 forecaster is fitted on the rows with ``a <= c`` and predicts the rows with ``a > c``. Each
 predicted row carries its extrapolation ratio ``r = a / c`` and its log residual
 ``e = log y − log ŷ``. Cuts: the ``max_origins`` largest distinct values that leave at least two
-fitted values and one predicted (size, data), or the distinct times at 55%, 70% and 85% of the
-fitted checkpoints (time). A forecaster that fails at an origin, or has no answer for a row, is
+fitted values and one predicted (size, data with fewer than 8 distinct values), or the distinct
+values at 55%, 70% and 85% of the fitted ones (time; size and data with 8 or more). A forecaster that fails at an origin, or has no answer for a row, is
 replaced there by ``last-value`` — what the forecast would have done.
 """
 
@@ -23,8 +23,11 @@ from scaletime.fitting.evaluate import subset
 from scaletime.fitting.table import FitTable
 from scaletime.forecast.candidates import Candidate
 
-#: Fractions of the distinct fitted times at which the time backtests cut.
+#: Fractions of the distinct fitted values at which backtests cut: along time (6 values or
+#: more), and along size or data when there are :data:`MANY_VALUES` or more (language-model
+#: grids), so that each origin predicts a sizeable part of the table.
 TIME_CUTS = (0.55, 0.70, 0.85)
+MANY_VALUES = 8
 FALLBACK = "last-value"
 
 
@@ -39,7 +42,7 @@ def origin_cuts(table: FitTable, axis: str, max_origins: int = 3) -> list[float]
     values = axis_values(table, axis)
     if len(values) < 3:
         return []
-    if axis == "time" and len(values) >= 6:
+    if len(values) >= (6 if axis == "time" else MANY_VALUES):
         idx = sorted({round(f * (len(values) - 1)) for f in TIME_CUTS})
         cuts = [float(values[i]) for i in idx if 1 <= i <= len(values) - 2]
         return cuts[-max_origins:]
