@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from scaletime.engine.config import cumulative_lr
+from scaletime.expressions import derive_column, filter_rows
 from scaletime.fitting.errors import FittingError
 from scaletime.tables import ColumnMapping, ResolvedTable, read_table, resolve
 
@@ -137,26 +138,18 @@ def load_fit_table(
     group_by : sequence of str, optional
         Columns identifying separate settings (default: the tidy table's setting columns).
     where : str, optional
-        A :meth:`pandas.DataFrame.query` filter applied first, e.g. ``"arch == 'mlp'"``.
+        A row filter applied after ``derive``, e.g. ``"arch == 'mlp'"``
+        (:func:`scaletime.expressions.filter_rows`: a restricted syntax, never ``eval``).
     derive : sequence of str
-        ``"NAME = EXPRESSION"`` columns computed with :meth:`pandas.DataFrame.eval` before
-        mapping, e.g. ``"tokens = `Training FLOP` / (6 * `Model Size`)"``.
+        ``"NAME = EXPRESSION"`` columns computed before mapping, e.g.
+        ``"tokens = `Training FLOP` / (6 * `Model Size`)"``
+        (:func:`scaletime.expressions.derive_column`).
     """
     df = read_table(source)
     for expression in derive:
-        if "=" not in expression:
-            raise FittingError(f"derive {expression!r} must have the form 'NAME = EXPRESSION'")
-        try:
-            df = df.eval(expression)
-        except Exception as exc:  # pandas raises many types for a bad expression
-            raise FittingError(f"derive {expression!r} failed: {exc}") from exc
+        df = derive_column(df, expression)
     if where:
-        try:
-            df = df.query(where)
-        except Exception as exc:
-            raise FittingError(f"where {where!r} failed: {exc}") from exc
-        if df.empty:
-            raise FittingError(f"where {where!r} leaves no rows")
+        df = filter_rows(df, where)
     constant: list[str] = []
     size_col = size or "n_params"
     if size is None and size_col not in df.columns:
