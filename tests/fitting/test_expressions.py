@@ -5,7 +5,6 @@ anything runs; ordinary filters and formulas give pandas' answers."""
 from __future__ import annotations
 
 import contextlib
-
 from pathlib import Path
 
 import numpy as np
