@@ -204,3 +204,27 @@ def test_cifar10_jpeg_archive_layout(tmp_path: Path) -> None:
     assert not np.all(np.diff(arrays["y_train"]) >= 0)  # shuffled, not sorted by class
     with pytest.raises(DatasetNotAvailable, match="sha256"):
         read_cifar10_jpeg_archive(path, verify=True)
+
+
+class _Exploit:
+    """Unpickling this runs ``touch PATH``: the attack of issue 15 on a placed CIFAR batch."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_a_crafted_cifar_batch_is_refused_without_running_code(tmp_path: Path) -> None:
+    batches_dir = tmp_path / "cifar-10-batches-py"
+    _write_cifar10_pickles(batches_dir)
+    marker = tmp_path / "pwned"
+    (batches_dir / "data_batch_1").write_bytes(
+        pickle.dumps({b"data": _Exploit(marker), b"labels": [0]}, protocol=2)
+    )
+    with pytest.raises(Exception, match=r"refusing (posix|os)\.system"):
+        load_dataset("cifar10", cache_dir=tmp_path)
+    assert not marker.exists()

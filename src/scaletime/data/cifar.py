@@ -37,9 +37,41 @@ CIFAR100_PICKLE_DIR = "cifar-100-python"
 
 
 # --------------------------------------------------------------------------- pickles
+#: The only globals a CIFAR batch may name: numpy's array reconstruction (the canonical batches
+#: are Python-2 pickles of dicts of bytes, lists and uint8 arrays). Anything else — the way a
+#: crafted pickle runs code — is refused before it is called.
+_PICKLE_GLOBALS = frozenset(
+    {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
+    }
+)
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only :data:`_PICKLE_GLOBALS`."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"refusing {module}.{name}: a CIFAR batch holds only dicts, lists, bytes and "
+                "numpy arrays"
+            )
+        return super().find_class(module, name)
+
+
 def _unpickle(raw: bytes, what: str) -> dict[bytes, object]:
-    # The canonical batches are Python-2 pickles of dicts with bytes keys.
-    batch = pickle.loads(raw, encoding="bytes")
+    # The canonical batches are Python-2 pickles of dicts with bytes keys; loaded with the
+    # restricted unpickler, so a placed file cannot run code.
+    try:
+        batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{what}: not a CIFAR batch pickle ({exc})") from exc
     if not isinstance(batch, dict):
         raise ValueError(f"{what}: expected a pickled dict, got {type(batch).__name__}")
     return batch
