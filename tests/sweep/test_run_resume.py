@@ -182,3 +182,48 @@ def test_diverging_runs_are_recorded_not_crashed(tmp_path: Path) -> None:
     assert set(runs.loc[runs.lr == 1000.0, "status"]) == {"diverged"}
     div = df[df.status == "diverged"]
     assert div.groupby("run_key").diverged.sum().eq(1).all()
+
+
+def test_a_second_writer_is_refused_and_the_first_loses_nothing(tmp_path: Path) -> None:
+    """Issue 15: a second `scaletime run` on a folder being written died with a UNIQUE
+    constraint error after discarding the first's rows. Now it is refused at once, and the first
+    finishes with every row."""
+    spec_file = tmp_path / "long.toml"
+    spec_file.write_text(SPEC_TOML.replace("epochs = 40", "epochs = 600"))
+    out = tmp_path / "sweep"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen(
+        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _count(out / "results.sqlite") == 0:
+        if first.poll() is not None:
+            pytest.fail(f"the first sweep ended too soon: {first.stderr.read().decode()}")
+        time.sleep(0.02)
+    second = subprocess.run(
+        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.poll() is None, "the first sweep must still be running"
+    assert second.returncode == 2
+    said = " ".join(second.stderr.split())
+    assert "is in use" in said and f"pid {first.pid}" in said
+    assert first.wait(timeout=600) == 0
+    table = load_table(out)
+    assert (table["status"] == "done").all() and table["run_key"].nunique() == 4
+    assert len(table) == 4 * 9 and not table.duplicated(["run_key", "step"]).any()
+
+
+def test_the_writer_lock_is_released_after_the_block(tmp_path: Path) -> None:
+    from scaletime.sweep.store import StoreError, writer_lock
+
+    with writer_lock(tmp_path), pytest.raises(StoreError, match="in use"), writer_lock(tmp_path):
+        pass
+    with writer_lock(tmp_path):  # free again
+        pass

@@ -36,7 +36,7 @@ from scaletime.sweep.plan import (
     unit_epochs,
 )
 from scaletime.sweep.spec import SweepSpec
-from scaletime.sweep.store import ResultStore
+from scaletime.sweep.store import ResultStore, writer_lock
 
 CheckpointSink = Callable[[WorkUnit, list[Measurement]], None]
 
@@ -127,7 +127,7 @@ def run_sweep(
     console = console or Console(stderr=True)
     executor = executor or LocalExecutor()
     t0 = time.perf_counter()
-    with ResultStore(out, create=True) as store:
+    with writer_lock(out), ResultStore(out, create=True) as store:
         store.attach_spec(spec)
         runs = plan_runs(spec)
         ds = load_sweep_dataset(spec)

@@ -76,6 +76,41 @@ class StoreError(ScaletimeError):
     """The sweep folder cannot be used as asked."""
 
 
+LOCK_NAME = "sweep.lock"
+
+
+@contextmanager
+def writer_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold the folder's exclusive writer lock (``sweep.lock``, an OS advisory lock released when
+    the process ends, ``kill -9`` included) for the life of the block; a second writer is refused
+    at once with the holder's process id, before it touches the database."""
+    import fcntl
+    import os
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StoreError(
+            f"{folder} is in use: a sweep is already writing it (pid {holder}); wait for it to "
+            "finish or stop it, then re-run to resume"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield path
+    finally:
+        handle.close()  # closing releases the lock
+
+
 class ResultStore:
     """The SQLite results database of one sweep folder."""
 
