@@ -13,16 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scaletime.cli.fit_cmd import _fmt, _load, _split_list
+from scaletime.cli.fit_cmd import _fail, _fmt, _load, _split_list
 from scaletime.errors import ScaletimeError
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _fail(err: Exception) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {err}")
-    return typer.Exit(2)
 
 
 def _progress() -> Any:
