@@ -99,3 +99,58 @@ def test_one_config_per_paper_experiment() -> None:
     assert any(len(s.data.sizes) > 1 for s in specs)
     assert any(s.train.optimizer == "adam" for s in specs)
     assert any(s.train.lr_rule == "inverse_width" for s in specs)
+
+
+# -- strict specs (issue 15): each of these was accepted, coerced or crashed before -------------
+@pytest.mark.parametrize(
+    ("text", "field", "says"),
+    [
+        ("[model]\nwidths = [true]\n", "model.widths.0", "valid integer"),
+        ("[model]\nwidths = [10000000000000]\n", "model.widths.0", "less than or equal"),
+        ("[model]\ndepth = 100000\n", "model.depth", "less than or equal to 64"),
+        ("seeds = [1e30]\n", "seeds.0", "valid integer"),
+        ("seeds = [9223372036854775808]\n", "seeds.0", "less than or equal"),
+        ("[train]\nepochs = 1e-300\nfirst_checkpoint = 1e-301\n", "(top level)", "optimiser step"),
+        ("[train]\nlr = [inf]\n", "train.lr.0", "finite"),
+        ('[train]\nbatch_size = "128"\n', "train.batch_size", "valid integer"),
+        ('[data]\ndataset = "mnist1d"\noptions = {n_train = -1}\n', "data", "n_train"),
+        ('[data]\ndataset = "teacher"\noptions = {dim = 1e9}\n', "data", "dim"),
+        ('[data]\ndataset = "mnist"\noptions = {dim = 3}\n', "data", "takes no options"),
+    ],
+)
+def test_strict_specs_refuse_coercions_and_out_of_range_values(
+    tmp_path: Path, text: str, field: str, says: str
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert f"  - {field}:" in str(err.value) and says in str(err.value)
+
+
+def test_empty_binary_and_deep_files_are_refused_with_what_they_are(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing but a comment\n")
+    with pytest.raises(SpecError, match="sets nothing"):
+        load_spec(empty)
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"name = 'x'\n\xff\xfe\x00\x01")
+    with pytest.raises(SpecError, match="not UTF-8"):
+        load_spec(binary)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(deep)
+
+
+def test_a_refused_spec_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from scaletime.cli import app
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[data]\ndataset = "mnist1d"\noptions = {n_train = 3}\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(out)])
+    assert result.exit_code == 2 and "n_train" in result.output
+    assert not out.exists()

@@ -24,7 +24,7 @@ from scaletime.data.cache import (
     save_npz,
 )
 from scaletime.data.dataset import Dataset, DatasetInfo
-from scaletime.data.teacher import TEACHER_DEFAULTS, make_teacher
+from scaletime.data.teacher import TEACHER_DEFAULTS, make_teacher, teacher_options
 from scaletime.errors import DatasetNotAvailable, UnknownDatasetError
 
 Arrays = dict[str, np.ndarray]
@@ -228,6 +228,16 @@ def input_spec(name: str) -> tuple[tuple[int, ...], int]:
 
 def _options(entry: _Entry, options: dict[str, object]) -> dict[str, int]:
     return (entry.options or _no_options(entry.name))(**options)
+
+
+def check_options(name: str, options: dict[str, object]) -> None:
+    """Validate a dataset's load options without loading it; a bad option raises
+    :class:`ValueError` naming it and what is allowed (used by spec validation)."""
+    entry = _entry(name)
+    if entry.generated:
+        teacher_options(**options)
+    else:
+        _options(entry, options)
 
 
 def cache_path(name: str, cache_dir: str | Path | None = None, **options: object) -> Path:

@@ -18,6 +18,7 @@ the first ``n`` training examples do not change when ``n_train`` or ``n_test`` g
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +74,53 @@ def _float_option(options: dict[str, object], key: str) -> float:
     return float(value)
 
 
+#: Largest ``n × dim`` the teacher generates (8 GB of float64 inputs); a larger request is refused.
+MAX_TEACHER_VALUES = 10**9
+
+
+def teacher_options(**options: object) -> dict[str, Any]:
+    """Validated teacher options (defaults filled, ``spectrum`` as its exponent ``a``); a bad one
+    raises :class:`ValueError` naming the option and what is allowed."""
+    unknown = set(options) - set(TEACHER_DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"unknown teacher option(s) {sorted(unknown)}; allowed: {sorted(TEACHER_DEFAULTS)}"
+        )
+    opts = {**TEACHER_DEFAULTS, **options}
+    n_train = _int_option(opts, "n_train", 1)
+    n_test = _int_option(opts, "n_test", 1)
+    dim = _int_option(opts, "dim", 1)
+    num_classes = _int_option(opts, "num_classes", 0)
+    seed = _int_option(opts, "seed", 0)
+    if num_classes == 1:
+        raise ValueError("teacher option num_classes must be 0 (regression) or >= 2, got 1")
+    exponent = parse_spectrum(opts["spectrum"])
+    coef_decay = _float_option(opts, "coef_decay")
+    if coef_decay < 0:
+        raise ValueError(f"teacher option coef_decay must be >= 0, got {coef_decay}")
+    label_noise = _float_option(opts, "label_noise")
+    if num_classes == 0 and label_noise < 0:
+        raise ValueError(
+            f"label_noise (regression: target noise std) must be >= 0, got {label_noise}"
+        )
+
+    if (n_train + n_test) * dim > MAX_TEACHER_VALUES:
+        raise ValueError(
+            f"teacher options (n_train + n_test) × dim = {(n_train + n_test) * dim} exceed "
+            f"{MAX_TEACHER_VALUES:.0e} input values; choose smaller n_train, n_test or dim"
+        )
+    return {
+        "n_train": n_train,
+        "n_test": n_test,
+        "dim": dim,
+        "num_classes": num_classes,
+        "seed": seed,
+        "spectrum": exponent,
+        "coef_decay": coef_decay,
+        "label_noise": label_noise,
+    }
+
+
 def make_teacher(**options: object) -> Dataset:
     """Generate the teacher–student dataset (see the module docstring for the model).
 
@@ -101,28 +149,10 @@ def make_teacher(**options: object) -> Dataset:
         ``teacher_weights`` (``(d,)`` or ``(d, K)``) and ``flipped`` (training positions whose
         label was flipped; classification only).
     """
-    unknown = set(options) - set(TEACHER_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"unknown teacher option(s) {sorted(unknown)}; allowed: {sorted(TEACHER_DEFAULTS)}"
-        )
-    opts = {**TEACHER_DEFAULTS, **options}
-    n_train = _int_option(opts, "n_train", 1)
-    n_test = _int_option(opts, "n_test", 1)
-    dim = _int_option(opts, "dim", 1)
-    num_classes = _int_option(opts, "num_classes", 0)
-    seed = _int_option(opts, "seed", 0)
-    if num_classes == 1:
-        raise ValueError("teacher option num_classes must be 0 (regression) or >= 2, got 1")
-    exponent = parse_spectrum(opts["spectrum"])
-    coef_decay = _float_option(opts, "coef_decay")
-    if coef_decay < 0:
-        raise ValueError(f"teacher option coef_decay must be >= 0, got {coef_decay}")
-    label_noise = _float_option(opts, "label_noise")
-    if num_classes == 0 and label_noise < 0:
-        raise ValueError(
-            f"label_noise (regression: target noise std) must be >= 0, got {label_noise}"
-        )
+    opts = teacher_options(**options)
+    n_train, n_test, dim = opts["n_train"], opts["n_test"], opts["dim"]
+    num_classes, seed = opts["num_classes"], opts["seed"]
+    exponent, coef_decay, label_noise = opts["spectrum"], opts["coef_decay"], opts["label_noise"]
 
     teacher_rng, train_rng, test_rng, noise_rng = (
         np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(4)

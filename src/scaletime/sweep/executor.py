@@ -127,11 +127,13 @@ def run_sweep(
     console = console or Console(stderr=True)
     executor = executor or LocalExecutor()
     t0 = time.perf_counter()
+    # Everything that can refuse the spec (the dataset, the parameter counts) runs before the
+    # folder is touched, so a refused spec leaves it as it was.
+    runs = plan_runs(spec)
+    counts = parameter_counts(spec, runs, load_sweep_dataset(spec))
     with writer_lock(out), ResultStore(out, create=True) as store:
         store.attach_spec(spec)
-        runs = plan_runs(spec)
-        ds = load_sweep_dataset(spec)
-        store.register_runs(runs, parameter_counts(spec, runs, ds))
+        store.register_runs(runs, counts)
         dropped = store.reset_unfinished()
         if dropped:
             console.print(f"resuming: discarded {dropped} measurements of unfinished runs")

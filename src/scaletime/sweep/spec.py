@@ -22,9 +22,21 @@ from scaletime.errors import ScaletimeError
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "mnist1d", "svhn", "digits", "teacher")
 PAPER_WIDTHS = (1, 2, 5, 10, 20, 50, 100)
 
-PositiveInt = Annotated[int, Field(gt=0)]
-NoiseRate = Annotated[float, Field(ge=0.0, lt=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
+# Stated upper bounds: every value must fit the engine and an SQLite INTEGER (int64).
+MAX_WIDTH = 1_000_000
+MAX_DEPTH = 64
+MAX_COUNT = 2**31 - 1  # data sizes, batch size, test size
+MAX_SEED = 2**63 - 1
+MAX_EPOCHS = 1e6
+
+# Strict types: a TOML ``true`` is not the integer 1, a string is not a number; floats are finite.
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_COUNT, strict=True)]
+Width = Annotated[int, Field(gt=0, le=MAX_WIDTH, strict=True)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED, strict=True)]
+Rate = Annotated[float, Field(ge=0.0, lt=1.0, strict=True, allow_inf_nan=False)]
+NoiseRate = Rate
+PositiveFloat = Annotated[float, Field(gt=0.0, strict=True, allow_inf_nan=False)]
+Epochs = Annotated[float, Field(gt=0.0, le=MAX_EPOCHS, strict=True, allow_inf_nan=False)]
 
 
 class SpecError(ScaletimeError):
@@ -39,9 +51,19 @@ class DataSpec(_Section):
     dataset: Literal[DATASETS] = "mnist"  # type: ignore[valid-type]
     sizes: list[PositiveInt] = [10_000]  # training examples per run (balanced, nested subsets)
     label_noise: list[NoiseRate] = [0.0]  # symmetric label-noise rates applied within the subset
-    data_seed: int = 0  # seeds the subsets and the label noise (shared by every run)
+    data_seed: Seed = 0  # seeds the subsets and the label noise (shared by every run)
     test_size: PositiveInt | None = None  # balanced test subset (None = the full test set)
     options: dict[str, Any] = {}  # dataset options (e.g. the teacher task's dim, spectrum)
+
+    @model_validator(mode="after")
+    def _dataset_options(self) -> DataSpec:
+        from scaletime.data.registry import check_options
+
+        try:
+            check_options(self.dataset, self.options)
+        except ValueError as err:
+            raise ValueError(f"data.options: {err}") from None
+        return self
 
     @field_validator("sizes", "label_noise")
     @classmethod
@@ -55,8 +77,9 @@ class DataSpec(_Section):
 
 class ModelSpec(_Section):
     arch: Literal["mlp", "cnn"] = "mlp"
-    depth: PositiveInt | None = None  # hidden layers (mlp: 2) / conv blocks (cnn: 4)
-    widths: list[PositiveInt] = list(PAPER_WIDTHS)  # the paper's widths
+    # hidden layers (mlp: 2) / conv blocks (cnn: 4)
+    depth: Annotated[int, Field(gt=0, le=MAX_DEPTH, strict=True)] | None = None
+    widths: list[Width] = list(PAPER_WIDTHS)  # the paper's widths
 
     @field_validator("widths")
     @classmethod
@@ -76,17 +99,19 @@ class TrainSpec(_Section):
     optimizer: Literal["sgd", "gd", "adam"] = "sgd"  # gd = full-batch gradient descent
     lr: list[PositiveFloat] = [0.05]  # base learning rates (one run per value)
     lr_rule: Literal["fixed", "inverse_width"] = "fixed"  # inverse_width: lr·ref/width (μP)
-    lr_ref_width: PositiveInt = 1  # the width at which inverse_width uses the base lr
-    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # sgd only
-    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0
+    lr_ref_width: Width = 1  # the width at which inverse_width uses the base lr
+    momentum: Rate = 0.9  # sgd only
+    weight_decay: Annotated[float, Field(ge=0.0, strict=True, allow_inf_nan=False)] = 0.0
     batch_size: PositiveInt = 128  # ignored by gd
     loss: Literal["mse", "ce"] = "mse"  # mse on one-hot targets (the paper) or cross-entropy
-    epochs: PositiveFloat = 20.0  # training budget, in passes over each run's own training set
+    epochs: Epochs = 20.0  # training budget, in passes over each run's own training set
     # per-width budgets overriding ``epochs`` (e.g. small models trained longer, `scaletime plan`)
-    epochs_by_width: dict[PositiveInt, PositiveFloat] = {}
-    checkpoints: Annotated[int, Field(ge=2, le=1000)] = 24  # log-spaced evaluation points
+    epochs_by_width: dict[Annotated[int, Field(gt=0, le=MAX_WIDTH)], Epochs] = {}
+    checkpoints: Annotated[int, Field(ge=2, le=1000, strict=True)] = (
+        24  # log-spaced evaluation points
+    )
     first_checkpoint: PositiveFloat = 0.02  # epoch of the first log-spaced evaluation
-    eval_at_init: bool = True  # also evaluate at epoch 0
+    eval_at_init: Annotated[bool, Field(strict=True)] = True  # also evaluate at epoch 0
 
     @field_validator("lr")
     @classmethod
@@ -128,8 +153,8 @@ class ExecutionSpec(_Section):
 
 
 class SweepSpec(_Section):
-    name: str = "sweep"
-    seeds: list[int] = [0, 1]  # initialisation + mini-batch order
+    name: Annotated[str, Field(min_length=1, max_length=200, strict=True)] = "sweep"
+    seeds: list[Seed] = [0, 1]  # initialisation + mini-batch order
     data: DataSpec = DataSpec()
     model: ModelSpec = ModelSpec()
     train: TrainSpec = TrainSpec()
@@ -152,7 +177,28 @@ class SweepSpec(_Section):
                 f"train.epochs_by_width names widths {extra} that model.widths "
                 f"({self.model.widths}) does not list"
             )
+        self._at_least_one_step()
         return self
+
+    def _at_least_one_step(self) -> None:
+        """Every run's budget must be at least one optimiser step (an epoch is ``ceil(n /
+        batch)`` steps, one for full-batch gd)."""
+        t = self.train
+        n = min(self.data.sizes)
+        per_epoch = 1 if t.optimizer == "gd" else -(-n // min(t.batch_size, n))
+        for width in self.model.widths:
+            epochs = t.epochs_for(width)
+            if epochs * per_epoch < 1:
+                field = (
+                    f"train.epochs_by_width.{width}"
+                    if width in t.epochs_by_width
+                    else ("train.epochs")
+                )
+                raise ValueError(
+                    f"{field} = {epochs:g} is less than one optimiser step (an epoch of "
+                    f"{n} examples is {per_epoch} step(s) with optimizer {t.optimizer!r}); "
+                    f"use at least {1 / per_epoch:g}"
+                )
 
     # -- identity ------------------------------------------------------------------------------
     def science_dict(self) -> dict[str, Any]:
@@ -207,13 +253,36 @@ def parse_spec(data: dict[str, Any], source: str = "") -> SweepSpec:
         raise SpecError(_format_validation_error(err, source)) from None
 
 
+MAX_SPEC_BYTES = 1_000_000
+
+
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a TOML spec file."""
+    """Read and validate a TOML spec file (UTF-8 text, at most 1 MB, at least one setting)."""
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
+    except OSError as err:
+        raise SpecError(f"cannot read spec file {path}: {err.strerror or err}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"{path} is {len(raw)} bytes; a sweep spec is at most {MAX_SPEC_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"{path} is not UTF-8 text (byte {err.start}: {raw[err.start : err.start + 1]!r}); "
+            "a sweep spec is a TOML file"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path} is not valid TOML: {err}") from None
+    except RecursionError:
+        raise SpecError(f"{path} is not valid TOML: nested too deeply") from None
+    if not data:
+        raise SpecError(
+            f"{path} sets nothing (an empty spec would run the default sweep); name at least "
+            "the dataset and the widths, e.g. start from configs/demo.toml"
+        )
     return parse_spec(data, source=str(path))
