@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scaletime.errors import ScaletimeError
@@ -28,7 +29,7 @@ class Suite(StrEnum):
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/] {message}")
+    console.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(2)
 
 
@@ -89,7 +90,7 @@ def report(
     )
     try:
         path = write_report(folder, options, out=out)
-    except (ScaletimeError, ValueError, FileNotFoundError) as exc:
+    except (ScaletimeError, ValueError, OSError) as exc:
         _fail(str(exc))
     print(path.resolve())
 

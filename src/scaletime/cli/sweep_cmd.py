@@ -45,6 +45,12 @@ def run(
         help="local (train here, the default) or ray (one Ray task per work unit; "
         "pip install 'scaletime\\[ray]'; see docs/distributed.md).",
     ),
+    restart: bool = typer.Option(
+        False,
+        "--restart",
+        help="Start afresh: an existing results.sqlite (finished, empty or damaged) is renamed "
+        "to a timestamped backup first, never deleted.",
+    ),
     address: str = typer.Option(
         None,
         "--address",
@@ -72,7 +78,9 @@ def run(
             chosen = RayExecutor(address=address, device=device, console=console)
         else:
             chosen = LocalExecutor(device)
-        outcome = run_sweep(spec, out, executor=chosen, console=console, show_progress=progress)
+        outcome = run_sweep(
+            spec, out, executor=chosen, console=console, show_progress=progress, restart=restart
+        )
     except ScaletimeError as err:
         _fail(err)
     except KeyboardInterrupt:
@@ -86,19 +94,17 @@ def run(
 
 def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
     """Show a sweep's progress: runs done, diverged and pending."""
-    from scaletime.sweep.store import ResultStore
+    from scaletime.sweep.store import ResultStore, lock_holder
 
     try:
-        store = ResultStore(folder)
+        with ResultStore(folder) as store:
+            spec = store.spec()
+            p = store.progress()
+            rows = store.runs_by_width()
     except ScaletimeError as err:
         _fail(err)
-    with store:
-        spec = store.spec()
-        p = store.progress()
-        rows = store.conn.execute(
-            "SELECT width, status, COUNT(*) FROM runs GROUP BY width, status ORDER BY width"
-        ).fetchall()
-    table = Table(title=f"sweep {spec.name if spec else '?'} ({folder})")
+    holder = lock_holder(folder)
+    table = Table(title=escape(f"sweep {spec.name if spec else '?'} ({folder})"))
     for col in ("runs", "done", "diverged", "pending", "measurements"):
         table.add_column(col, justify="right")
     table.add_row(*(str(p[c]) for c in ("runs", "done", "diverged", "pending", "measurements")))
@@ -110,8 +116,13 @@ def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
     for w, s, n in rows:
         by_width.add_row(str(w), s, str(n))
     Console().print(by_width)
-    if p["pending"]:
-        Console().print(f"{p['pending']} runs pending: re-run `scaletime run SPEC --out {folder}`.")
+    if holder is not None:
+        Console().print(f"running ({escape(holder)}): {p['pending']} runs still to finish.")
+    elif p["pending"]:
+        Console().print(
+            f"{p['pending']} runs pending and no sweep is running: re-run "
+            f"`scaletime run SPEC --out {escape(str(folder))}` to resume."
+        )
 
 
 def export(

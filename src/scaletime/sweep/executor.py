@@ -36,7 +36,7 @@ from scaletime.sweep.plan import (
     unit_epochs,
 )
 from scaletime.sweep.spec import SweepSpec
-from scaletime.sweep.store import ResultStore, writer_lock
+from scaletime.sweep.store import ResultStore, set_aside, writer_lock
 
 CheckpointSink = Callable[[WorkUnit, list[Measurement]], None]
 
@@ -118,11 +118,15 @@ def run_sweep(
     executor: Executor | None = None,
     console: Console | None = None,
     show_progress: bool = True,
+    restart: bool = False,
 ) -> SweepOutcome:
     """Run (or resume) ``spec`` into the folder ``out``.
 
     Finished runs are skipped; measurements of runs an earlier attempt left unfinished are deleted
     and those runs trained again, so an interrupted sweep resumes without losing or duplicating work.
+    One writer at a time (:func:`~scaletime.sweep.store.writer_lock`). An empty, foreign or
+    damaged ``results.sqlite`` is refused; ``restart=True`` sets it aside as a timestamped backup
+    and starts afresh.
     """
     console = console or Console(stderr=True)
     executor = executor or LocalExecutor()
@@ -131,7 +135,29 @@ def run_sweep(
     # folder is touched, so a refused spec leaves it as it was.
     runs = plan_runs(spec)
     counts = parameter_counts(spec, runs, load_sweep_dataset(spec))
-    with writer_lock(out), ResultStore(out, create=True) as store:
+
+    def stale(holder: str) -> None:
+        console.print(f"taking over the lock left by a writer that ended ({holder})")
+
+    with writer_lock(out, on_stale=stale):
+        if restart:
+            backup = set_aside(out)
+            if backup is not None:
+                console.print(f"--restart: the old results database is kept as {backup}")
+        return _run_locked(spec, Path(out), runs, counts, executor, console, show_progress, t0)
+
+
+def _run_locked(
+    spec: SweepSpec,
+    out: Path,
+    runs: list[Run],
+    counts: dict[str, int],
+    executor: Executor,
+    console: Console,
+    show_progress: bool,
+    t0: float,
+) -> SweepOutcome:
+    with ResultStore(out, create=True) as store:
         store.attach_spec(spec)
         store.register_runs(runs, counts)
         dropped = store.reset_unfinished()

@@ -15,10 +15,13 @@ duplicated and nothing finished is lost (``docs/user-guide.md``, *Resuming*).
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -77,20 +80,29 @@ class StoreError(ScaletimeError):
 
 
 LOCK_NAME = "sweep.lock"
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @contextmanager
-def writer_lock(folder: str | Path) -> Iterator[Path]:
-    """Hold the folder's exclusive writer lock (``sweep.lock``, an OS advisory lock released when
-    the process ends, ``kill -9`` included) for the life of the block; a second writer is refused
-    at once with the holder's process id, before it touches the database."""
+def writer_lock(
+    folder: str | Path, *, on_stale: Callable[[str], None] | None = None
+) -> Iterator[Path]:
+    """Hold the folder's exclusive writer lock for the life of the block.
+
+    ``sweep.lock`` carries an OS advisory lock (released when the process ends, ``kill -9``
+    included) and the holder's ``pid host start-time``. A second writer is refused at once, naming
+    the holder, before it touches the database. A lock file left by a writer that died (the OS
+    lock is free but the file still names it) is taken over, and ``on_stale`` gets its holder.
+    """
     import fcntl
-    import os
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
-    handle = path.open("a+")
+    try:
+        handle = path.open("a+")
+    except OSError as err:
+        raise StoreError(f"cannot write in {folder}: {err.strerror or err}") from None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -98,34 +110,115 @@ def writer_lock(folder: str | Path) -> Iterator[Path]:
         holder = handle.read().strip() or "another process"
         handle.close()
         raise StoreError(
-            f"{folder} is in use: a sweep is already writing it (pid {holder}); wait for it to "
-            "finish or stop it, then re-run to resume"
+            f"{folder} is in use: a sweep is already writing it ({_describe(holder)}); wait for "
+            "it to finish or stop it, then re-run to resume"
         ) from None
     try:
         handle.seek(0)
+        previous = handle.read().strip()
+        if previous and on_stale is not None:
+            on_stale(_describe(previous))
+        handle.seek(0)
         handle.truncate()
-        handle.write(str(os.getpid()))
+        handle.write(f"{os.getpid()} {socket.gethostname()} {time.strftime('%Y-%m-%dT%H:%M:%S')}")
         handle.flush()
         yield path
+        handle.seek(0)
+        handle.truncate()  # a clean exit leaves an empty lock file: nothing stale to report
     finally:
         handle.close()  # closing releases the lock
 
 
+def lock_holder(folder: str | Path) -> str | None:
+    """``"pid N on HOST since T"`` if a writer holds the folder's lock now, else ``None``."""
+    import fcntl
+
+    path = Path(folder) / LOCK_NAME
+    try:
+        handle = path.open("r")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _describe(handle.read().strip())
+        except OSError:
+            return None
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return None
+
+
+def _describe(holder: str) -> str:
+    parts = holder.split()
+    if len(parts) >= 3 and parts[0].isdigit():
+        return f"pid {parts[0]} on {parts[1]} since {parts[2]}"
+    return f"pid {holder}" if holder.isdigit() else holder or "another process"
+
+
+def store_error(path: Path, err: sqlite3.Error) -> StoreError:
+    """A :class:`StoreError` for an SQLite failure: what happened and what to do."""
+    text = str(err)
+    if "disk is full" in text or "disk I/O" in text:
+        hint = (
+            "free some space (or move the folder) and re-run the same command: committed "
+            "checkpoints are kept and the unfinished runs resume"
+        )
+    elif "readonly" in text or "read-only" in text:
+        hint = "the folder is read-only; copy it somewhere writable to resume the sweep"
+    elif "malformed" in text or "not a database" in text or "no such" in text:
+        hint = (
+            "it is damaged or not a scaletime results database: restore it from a copy, or "
+            "re-run into a new --out folder (run --restart replaces it, keeping a backup)"
+        )
+    elif "locked" in text or "busy" in text:
+        hint = "another process holds it; wait for it to finish"
+    else:
+        hint = "check the file, or re-run into a new --out folder"
+    return StoreError(f"results database {path}: {text}; {hint}")
+
+
+@contextmanager
+def database_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite failures inside the block into a :class:`StoreError` (:func:`store_error`)."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise store_error(path, err) from None
+
+
 class ResultStore:
-    """The SQLite results database of one sweep folder."""
+    """The SQLite results database of one sweep folder.
+
+    Opened for writing (``create=True``, the sweep driver) it is created if absent and switched to
+    WAL mode. Opened for reading (the default: ``status``, ``export``, ``report``) it is opened
+    read-only and never changed, so a finished sweep on a read-only filesystem can be read. Either
+    way an empty, foreign or damaged ``results.sqlite`` is refused with a :class:`StoreError`,
+    never silently replaced.
+    """
 
     def __init__(self, folder: str | Path, *, create: bool = False) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
-        if not self.path.exists() and not create:
+        exists = self.path.exists()
+        if not exists and not create:
             raise StoreError(f"no sweep results in {self.folder} (expected {self.path})")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        if exists:
+            check_database_file(self.path)
+        with database_errors(self.path):
+            if create:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                if exists:
+                    _check_tables(self.conn, self.path)  # before anything changes the file
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self.conn.execute("PRAGMA foreign_keys=ON")
+                self.conn.executescript(SCHEMA)
+            else:
+                self.conn = _open_read_only(self.path)
+                _check_tables(self.conn, self.path)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
@@ -133,8 +226,15 @@ class ResultStore:
     def __enter__(self) -> ResultStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: object
+    ) -> None:
+        with suppress(sqlite3.Error):
+            self.close()
+        # any SQLite failure in the block (pandas' read_sql wraps it), named and explained
+        cause = err if isinstance(err, sqlite3.Error) else getattr(err, "__cause__", None)
+        if isinstance(cause, sqlite3.Error):
+            raise store_error(self.path, cause) from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -256,6 +356,11 @@ class ResultStore:
             )
 
     # -- reading ----------------------------------------------------------------------------------
+    def runs_by_width(self) -> list[tuple[int, str, int]]:
+        """``(width, status, number of runs)`` rows, by width."""
+        q = "SELECT width, status, COUNT(*) FROM runs GROUP BY width, status ORDER BY width"
+        return [tuple(r) for r in self.conn.execute(q).fetchall()]
+
     def progress(self) -> dict[str, Any]:
         counts = dict(
             self.conn.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
@@ -273,6 +378,63 @@ class ResultStore:
             "first_start": t[0],
             "last_finish": t[1],
         }
+
+
+def check_database_file(path: Path) -> None:
+    """Refuse an existing ``results.sqlite`` that is empty or not SQLite, before opening it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as err:
+        raise StoreError(f"cannot read {path}: {err.strerror or err}") from None
+    if not head:
+        raise StoreError(
+            f"{path} is empty (0 bytes), not a sweep database; it was not replaced. Move it away, "
+            "or run with --restart to start the sweep afresh (the file is kept as a backup)"
+        )
+    if head != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not an SQLite database (it starts {head[:8]!r}); it was not replaced. "
+            "Move it away, or run with --restart to start the sweep afresh (kept as a backup)"
+        )
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; on a read-only filesystem a WAL database cannot create its shared
+    memory file, so it is opened as immutable (no writer can exist there)."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=30)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+    return conn
+
+
+def _check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    ours = {"sweep", "runs", "measurements"}
+    if names and not ours <= names:
+        raise StoreError(
+            f"{path} is an SQLite database but not a scaletime sweep (tables: "
+            f"{', '.join(sorted(names)) or 'none'}); it was not replaced. Use another --out "
+            "folder, or run with --restart to start afresh (the file is kept as a backup)"
+        )
+
+
+def set_aside(folder: str | Path) -> Path | None:
+    """Rename the folder's ``results.sqlite`` (and its WAL files) to a timestamped backup, for
+    ``run --restart``. Returns the backup path, or ``None`` if there was nothing to move."""
+    path = Path(folder) / DB_NAME
+    if not path.exists():
+        return None
+    backup = path.with_name(f"{DB_NAME}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.rename(backup.with_name(backup.name + suffix))
+    return backup
 
 
 def _finite(x: float) -> float | None:
