@@ -78,6 +78,8 @@ def _parse(expression: str, what: str) -> tuple[ast.Expression, dict[str, str]]:
         raise ExpressionError(
             f"{what} {expression!r} is not a valid expression: {exc.msg}"
         ) from exc
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{what}: nested too deeply") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
         raise ExpressionError(f"{what}: more than {MAX_NODES} terms")
     return tree, quoted

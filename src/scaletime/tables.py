@@ -25,8 +25,6 @@ docs/scale-time.md ("Input").
 
 from __future__ import annotations
 
-import ast
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,13 +116,61 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         return load_table(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
+        df = _read_csv(path)
+    elif suffix in (".parquet", ".pq"):
+        df = _read_parquet(path)
+    else:
+        raise TableError(
+            f"cannot read {str(path)!r}: unknown extension {suffix!r} "
+            "(allowed: .csv, .parquet, .pq, or a sweep folder)"
+        )
+    if df.empty:
+        raise TableError(f"{str(path)!r} has no data rows (columns: {_names(df.columns)})")
+    return df
+
+
+def _names(columns: Any, limit: int = 20) -> str:
+    """Column names for a message: quoted (so control characters are shown escaped), capped."""
+    names = [repr(str(c)) for c in list(columns)[:limit]]
+    more = len(columns) - limit
+    return ", ".join(names) + (f", ... ({more} more)" if more > 0 else "") if names else "none"
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV with a header row; empty, non-UTF-8 and ragged files are refused by name."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, index_col=False)
+    except pd.errors.EmptyDataError:
+        raise TableError(
+            f"{str(path)!r} is empty: a table needs a header row and at least one data row"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise TableError(
+            f"{str(path)!r} is not UTF-8 text (byte {err.start}); save the table as UTF-8 CSV "
+            "or Parquet"
+        ) from None
+    except pd.errors.ParserWarning:
+        raise TableError(
+            f"{str(path)!r}: a row has more fields than the header; every row must have one "
+            "value per column (ragged CSV)"
+        ) from None
+    except (pd.errors.ParserError, ValueError, OSError) as err:
+        raise TableError(f"{str(path)!r} is not a readable CSV table: {err}") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
         return pd.read_parquet(path)
-    raise TableError(
-        f"cannot read {str(path)!r}: unknown extension {suffix!r} "
-        "(allowed: .csv, .parquet, .pq, or a sweep folder)"
-    )
+    except (OSError, ValueError, TypeError, ImportError) as err:
+        raise TableError(f"{str(path)!r} is not a readable Parquet file: {err}") from None
+    except Exception as err:  # pyarrow's own errors (ArrowInvalid, ...) are not all OSError
+        if type(err).__module__.startswith("pyarrow"):
+            raise TableError(f"{str(path)!r} is not a readable Parquet file: {err}") from None
+        raise
 
 
 def read_tables(sources: Sequence[str | Path | pd.DataFrame]) -> pd.DataFrame:
@@ -157,48 +203,29 @@ def read_tables(sources: Sequence[str | Path | pd.DataFrame]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # parameter-count rules
 
-_BINARY_OPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-}
-
 
 def parse_size_rule(expression: str) -> Callable[[np.ndarray], np.ndarray]:
     """Turn a parameter-count rule in the width ``w`` into a function, e.g. ``"w**2 + 794*w + 10"``.
 
-    Only numbers, the name ``w``, parentheses, unary minus and ``+ - * / **`` are allowed (the
-    expression is evaluated on a restricted syntax tree, never with ``eval``).
+    The rule is an expression of :mod:`scaletime.expressions` (the one safe language of
+    ``--where`` and ``--derive``: numbers, ``w``, arithmetic, ``log``/``exp``/``sqrt``/...; never
+    ``eval``, bounded length). A value that overflows becomes ``inf`` and is refused by the size
+    check (:func:`check_values`), never an ``OverflowError``.
     """
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as exc:
-        raise TableError(
-            f"size_rule {expression!r} is not a valid expression in w: {exc.msg}"
-        ) from exc
-
-    def evaluate(node: ast.AST, w: np.ndarray) -> Any:
-        if isinstance(node, ast.Expression):
-            return evaluate(node.body, w)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            return float(node.value)
-        if isinstance(node, ast.Name) and node.id == "w":
-            return w
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
-            return _BINARY_OPS[type(node.op)](evaluate(node.left, w), evaluate(node.right, w))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -evaluate(node.operand, w)
-        raise TableError(
-            f"size_rule {expression!r}: {ast.dump(node)[:40]} is not allowed "
-            "(only numbers, w, parentheses and + - * / **)"
-        )
+    from scaletime.expressions import ExpressionError, evaluate
 
     def rule(width: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(
-            evaluate(tree, np.asarray(width, dtype=float)), np.shape(width)
-        ).astype(float)
+        w = np.asarray(width, dtype=float)
+        try:
+            value = evaluate(expression, pd.DataFrame({"w": w.reshape(-1)}), "size_rule")
+        except ExpressionError as err:
+            raise TableError(
+                str(err).replace("no column", "only the width w is known, not")
+            ) from None
+        value = np.asarray(value)
+        if value.dtype.kind not in "fiu":
+            raise TableError(f"size_rule {expression!r} must give a number, not {value.dtype}")
+        return np.broadcast_to(value.astype(float), w.reshape(-1).shape).reshape(np.shape(w))
 
     rule(np.ones(1))  # validate once, so a bad rule fails when parsed
     return rule
@@ -286,7 +313,7 @@ def _require_columns(df: pd.DataFrame, wanted: dict[str, str]) -> None:
     """Raise one error naming every ``role → column`` of ``wanted`` absent from ``df``."""
     missing = [f"{column!r} (role '{role}')" for role, column in wanted.items() if column not in df]
     if missing:
-        available = ", ".join(map(str, df.columns))
+        available = _names(df.columns, limit=60)
         raise TableError(
             f"column {' and '.join(missing)} not in the table; available columns: {available}"
         )
@@ -301,6 +328,64 @@ def _require_numeric(df: pd.DataFrame, column: str, role: str) -> None:
     raise TableError(
         f"column {column!r} (role '{role}') must be numeric, found dtype {series.dtype}{example}"
     )
+
+
+#: Largest magnitude accepted for a size, time or data size (beyond it, ``N^-a`` and friends
+#: lose all precision): 1e18 parameters, steps, tokens or examples.
+MAX_SCALE = 1e18
+#: Largest metric accepted (an error or a loss; larger values are a divergence, not a curve).
+MAX_METRIC = 1e12
+
+# role -> (lowest allowed, lowest is allowed, highest, what it means)
+_VALUE_RULES: dict[str, tuple[float, bool, float, str]] = {
+    "size": (0.0, False, MAX_SCALE, "a model size: positive"),
+    "time": (0.0, True, MAX_SCALE, "a training time: zero or positive"),
+    "metric": (0.0, True, MAX_METRIC, "the metric (loss or error): zero or positive"),
+    "data": (0.0, False, MAX_SCALE, "a data size: positive"),
+    "noise": (0.0, True, MAX_SCALE, "a noise level: zero or positive"),
+    "width": (0.0, False, MAX_SCALE, "a width: positive"),
+    "seed": (-(2.0**63), True, 2.0**63, "a seed: an integer"),
+}
+
+
+def check_values(frame: pd.DataFrame, roles: dict[str, str]) -> None:
+    """The one validator of role values, shared by every command: each mapped role is finite
+    and within its range (:data:`_VALUE_RULES`), only time and metric may be missing (those rows
+    are dropped), the metric is not constant and the time is not zero everywhere. Raises :class:`TableError` naming the column, the rule, how many rows
+    break it and one example."""
+    for role, (low, closed, high, meaning) in _VALUE_RULES.items():
+        if role not in frame:
+            continue
+        values = frame[role].to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        if role not in ("time", "metric") and not present.all():  # missing time/metric: dropped
+            source = roles.get(role, role)
+            raise TableError(
+                f"column {str(source)!r} (role '{role}') has {int((~present).sum())} missing "
+                f"value(s); every row needs its {role} (fill them, or drop those rows with --where)"
+            )
+        v = values[present]
+        inside = (v >= low if closed else v > low) & (v <= high)
+        bad = np.zeros(len(values), dtype=bool)
+        bad[np.flatnonzero(present)[~inside]] = True
+        if bad.any():
+            example = float(values[bad][0])
+            source = roles.get(role, role)
+            raise TableError(
+                f"column {str(source)!r} (role '{role}') must be {meaning}, finite and at most "
+                f"{high:.0e}; {int(bad.sum())} row(s) are not (e.g. {example!r})"
+            )
+    if "metric" in frame and len(frame) > 1 and np.ptp(frame["metric"].to_numpy()) == 0:
+        raise TableError(
+            f"column {str(roles.get('metric', 'metric'))!r} (role 'metric') is "
+            f"{float(frame['metric'].iloc[0])!r} on every row: a constant metric has no trend "
+            "to analyse or fit (is it the right column? map another with --metric)"
+        )
+    if "time" in frame and len(frame) and (frame["time"].to_numpy() == 0).all():
+        raise TableError(
+            f"column {str(roles.get('time', 'time'))!r} (role 'time') is 0 on every row: there "
+            "is no training time to fit or compare (map another column with --time)"
+        )
 
 
 def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedTable:
@@ -361,8 +446,13 @@ def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedT
             out[role] = work[roles[role]].astype(float)
     if mapping.size_rule is not None:
         out["size"] = parse_size_rule(mapping.size_rule)(out["width"].to_numpy())
-    if out["size"].isna().any() or (out["size"] <= 0).any():
-        raise TableError(f"column {roles['size']!r} (role 'size') must be positive and not missing")
+    check_values(out, roles)
+    if "run" in roles and work[roles["run"]].isna().any():
+        n = int(work[roles["run"]].isna().sum())
+        raise TableError(
+            f"column {roles['run']!r} (role 'run') has {n} missing value(s); every row needs its "
+            "run's identifier (or map no run column, and runs are identified by their roles)"
+        )
 
     if mapping.group_by is not None:
         settings, notes = work[list(mapping.group_by)], []

@@ -91,7 +91,9 @@ def test_errors_name_the_problem() -> None:
 
 def test_load_fit_table_uses_the_safe_evaluator(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
-    FRAME.assign(run_id="r", test_error=0.5).to_csv(path, index=False)
+    FRAME.assign(run_id="r", test_error=[0.5, 0.4, 0.3, 0.2][: len(FRAME)]).to_csv(
+        path, index=False
+    )
     table = load_fit_table(path, where="arch == 'mlp'", derive=["tokens = 2 * n_params"])
     assert len(table.frame) == 3
     with pytest.raises(ExpressionError):

@@ -220,6 +220,49 @@ def test_a_second_writer_is_refused_and_the_first_loses_nothing(tmp_path: Path) 
     assert len(table) == 4 * 9 and not table.duplicated(["run_key", "step"]).any()
 
 
+def test_kill_then_two_competing_writers_end_with_exactly_the_uninterrupted_rows(
+    spec_file: Path, reference: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Issue 15: a writer killed mid-sweep, then two writers started at once on its folder. One
+    takes the lock (over the dead writer's stale file) and resumes; the other is refused or,
+    if it comes after the first has finished, finds nothing to train. The rows are exactly the
+    uninterrupted sweep's."""
+    out = tmp_path / "sweep"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = _cli("run", str(spec_file), "--out", str(out), "--no-progress")
+    first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    total = len(reference)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _count(out / "results.sqlite") < total // 3:
+        if first.poll() is not None:
+            pytest.fail(f"sweep ended before it could be killed: {first.stderr.read().decode()}")
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert 0 < _count(out / "results.sqlite") < total, "the kill must land mid-sweep"
+
+    racers = [
+        subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outcomes = [(p.wait(timeout=300), p.stderr.read().decode()) for p in racers]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes in ([0, 2], [0, 0]), outcomes
+    said = " ".join(" ".join(text for _, text in outcomes).split())
+    assert "taking over the lock left by a writer that ended" in said
+    if codes == [0, 2]:
+        assert "is in use" in said
+
+    resumed = load_table(out)
+    assert len(resumed) == total and not resumed.duplicated(["run_key", "step"]).any()
+    a = reference.sort_values(["run_key", "step"]).reset_index(drop=True)
+    b = resumed.sort_values(["run_key", "step"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[KEY_COLS], b[KEY_COLS])
+    np.testing.assert_allclose(
+        a[VALUE_COLS].to_numpy(), b[VALUE_COLS].to_numpy(), rtol=1e-5, atol=1e-7
+    )
+
+
 def test_the_writer_lock_is_released_after_the_block(tmp_path: Path) -> None:
     from scaletime.sweep.store import StoreError, writer_lock
 

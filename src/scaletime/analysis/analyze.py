@@ -30,7 +30,7 @@ from scaletime.analysis.predict import (
     validity_regime,
 )
 from scaletime.analysis.tmin import auto_thresholds, tmin_summary, tmin_table
-from scaletime.tables import ColumnMapping, ResolvedTable, read_tables, resolve
+from scaletime.tables import ColumnMapping, ResolvedTable, TableError, read_tables, resolve
 
 __all__ = [
     "PAPER_GAMMA_N",
@@ -276,10 +276,12 @@ def _analyze_setting(
     notes: list[str] = []
     runs = run_table(rows)
     ladder = (
-        np.sort(np.asarray(thresholds, float))[::-1]
+        np.unique(np.asarray(thresholds, float))[::-1]
         if thresholds is not None
         else auto_thresholds(rows, n_thresholds)
     )
+    if not (np.all(np.isfinite(ladder)) and np.all(ladder > 0)):
+        raise TableError(f"thresholds must be finite and positive, got {list(ladder)}")
     table = tmin_table(rows, ladder)
     summary = tmin_summary(table, confidence) if not table.empty else pd.DataFrame()
     curves = size_curves(rows)

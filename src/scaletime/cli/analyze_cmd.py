@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaletime.cli.common import check_output, failure, safe
 from scaletime.errors import ScaletimeError
 
 if TYPE_CHECKING:
@@ -44,7 +45,13 @@ def _parse_thresholds(text: str | None) -> list[float] | None:
         ) from None
     if not values:
         raise typer.BadParameter("give at least one threshold", param_hint="--thresholds")
-    return values
+    bad = [v for v in values if not (math.isfinite(v) and v > 0)]
+    if bad:
+        raise typer.BadParameter(
+            f"thresholds are metric values to reach: finite and positive, got {bad}",
+            param_hint="--thresholds",
+        )
+    return sorted(set(values), reverse=True)
 
 
 def _parse_gamma(text: str) -> str | float:
@@ -213,7 +220,7 @@ def _summary_table(result: AnalysisResult) -> Table:
     colours = {"holds": "green", "partial": "yellow", "breaks": "red", "undetermined": "dim"}
     for row in result.summary().to_dict(orient="records"):
         table.add_row(
-            row["setting"],
+            safe(row["setting"]),
             _number(row["gamma"]),
             _interval(row["gamma_ci_low"], row["gamma_ci_high"]),
             _number(row["r2"]),
@@ -268,6 +275,7 @@ def analyze(
     json_out: Path = typer.Option(None, "--json", help="Write every number (and the curves) here."),
 ) -> None:
     """Scale-time equivalence from measured curves: t_min, γ, collapse, predictions, validity."""
+    check_output(json_out, "--json")
     from scaletime.analysis import analyze as run_analysis
     from scaletime.tables import ColumnMapping
 
@@ -298,20 +306,19 @@ def analyze(
             random_state=random_state,
         )
     except ScaletimeError as err:
-        err_console.print(f"[red]error:[/] {err}")
-        raise typer.Exit(2) from None
+        raise failure(err) from None
 
     out = Console()
     for note in result.notes:
-        out.print(f"[dim]note: {note}[/]")
+        out.print(f"[dim]note: {safe(note)}[/]")
     for analysis in result.settings:
-        out.rule(f"setting: {analysis.label}")
+        out.rule(f"setting: {safe(analysis.label)}")
         out.print(
-            "[dim]" + ", ".join(f"{k}={v}" for k, v in analysis.setting.items()) + "[/]",
+            "[dim]" + safe(", ".join(f"{k}={v}" for k, v in analysis.setting.items())) + "[/]",
             soft_wrap=True,
         )
         for note in analysis.notes:
-            out.print(f"[yellow]note:[/] {note}")
+            out.print(f"[yellow]note:[/] {safe(note)}")
         out.print(_tmin_table(analysis))
         if analysis.exponents:
             out.print(_exponent_table(analysis))
@@ -319,12 +326,12 @@ def analyze(
         if pairs and analysis.predictions:
             out.print(_predictions_table(analysis))
         out.print(_validity_table(analysis))
-        out.print(f"verdict: [bold]{analysis.verdict}[/] — " + "; ".join(analysis.reasons))
+        out.print(f"verdict: [bold]{analysis.verdict}[/] — " + safe("; ".join(analysis.reasons)))
     out.rule("summary")
     out.print(_summary_table(result))
     if json_out is not None:
         result.to_json(json_out)
-        out.print(f"wrote {json_out}")
+        out.print(f"wrote {safe(json_out)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from scaletime.cli.common import check_output, failure, safe
 from scaletime.errors import ScaletimeError
 from scaletime.fitting.errors import FitConvergenceWarning
 
@@ -38,9 +39,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _fail(err: Exception) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {err}")
-    return typer.Exit(2)
+_fail = failure  # print the error, return the exit to raise
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -137,6 +136,7 @@ def fit(
     jobs: int = typer.Option(1, help="Worker processes for the bootstrap."),
 ) -> None:
     """Fit a scaling law to a table and save it as JSON (with bootstrap intervals)."""
+    check_output(out, "--out")
     from scaletime.fitting.estimator import ScalingLawRegressor
     from scaletime.fitting.laws import get_law
     from scaletime.fitting.table import single_setting
@@ -209,12 +209,13 @@ def fit(
         f"{bootstrap_by}s · {est.n_at_optimum_}/{len(est.starts_)} starts at the optimum"
     )
     for note in fit_table.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {safe(note)}")
     for name, why in getattr(est, "not_identified_", {}).items():
-        console.print(f"note: {name} not identified, held fixed: {why}")
+        how = "its value is arbitrary" if name in getattr(est, "identified_", {}) else "held fixed"
+        console.print(f"note: {name} not identified, {how}: {safe(why)}")
     for message in dict.fromkeys(str(w.message) for w in caught):
-        console.print(f"warning: {message}")
-    console.print(f"wrote {out}")
+        console.print(f"warning: {safe(message)}")
+    console.print(f"wrote {safe(out)}")
 
 
 # -------------------------------------------------------------------------------- predict
@@ -295,11 +296,11 @@ def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) ->
         "s",
         "note",
     ]:
-        table.add_column(col, justify="left" if col in ("law", "roles", "note") else "right")
+        table.add_column(safe(col), justify="left" if col in ("law", "roles", "note") else "right")
     for row in result.to_dict(orient="records"):
         ok = row["status"] == "ok"
         table.add_row(
-            *[str(row[c]) for c in setting_cols],
+            *[safe(row[c]) for c in setting_cols],
             f"[bold]{row['law']}[/]" if row["law"] == "unified" else row["law"],
             row["roles"],
             _fmt(row["rmsle"]) if ok else row["status"],
@@ -308,7 +309,7 @@ def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) ->
             str(row["n_test"]) if ok else "–",
             str(row["n_curves"]) if ok else "–",
             f"{row['seconds']:.1f}",
-            row["note"],
+            safe(row["note"]),
         )
     return table
 
@@ -341,6 +342,7 @@ def evaluate(
     out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table (.csv/.json)."),
 ) -> None:
     """Fit every law on the smaller models (earlier times, smaller data) and score the rest."""
+    check_output(out, "--out")
     import pandas as pd
 
     from scaletime.fitting.evaluate import evaluate_holdout, evaluate_laws
@@ -409,7 +411,7 @@ def evaluate(
                     on_law=on_law,
                 )
                 column = full.columns.get(holdout, holdout)
-                title = f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)"
+                title = safe(f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)")
                 setting_cols = list(full.varying_settings)
     except (ScaletimeError, ValueError) as err:
         raise _fail(err) from None
@@ -424,7 +426,7 @@ def evaluate(
             out.write_text(json.dumps(result.to_dict(orient="records"), indent=1, default=str))
         else:
             pd.DataFrame(result).to_csv(out, index=False)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {safe(out)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaletime.cli.common import check_output, safe
 from scaletime.cli.fit_cmd import _fail, _fmt, _load, _split_list
 from scaletime.errors import ScaletimeError
 
@@ -79,9 +80,9 @@ def _print_forecast(result: Any, rows: int = 8) -> None:
         highlight=False,
     )
     for name, why in m.skipped_.items():
-        console.print(f"note: {name} not used: {why}", highlight=False)
+        console.print(f"note: {name} not used: {safe(why)}", highlight=False)
     for message in result.warnings:
-        console.print(f"warning: {message}", highlight=False)
+        console.print(f"warning: {safe(message)}", highlight=False)
 
 
 def _print_budget(comparison: Any) -> None:
@@ -103,7 +104,7 @@ def _print_budget(comparison: Any) -> None:
     console.print(table)
     for o in comparison.options:
         if o.reason:
-            console.print(f"note: {o.name}: {o.reason}", highlight=False)
+            console.print(f"note: {o.name}: {safe(o.reason)}", highlight=False)
     if comparison.winner is None:
         console.print("no option could be forecast")
         return
@@ -156,6 +157,8 @@ def forecast(
 ) -> None:
     """Forecast a bigger / longer / more-data model, with backtested forecaster choice and a
     calibrated interval; or, with --factor or --budget, which way to spend more compute wins."""
+    check_output(out, "--out")
+    check_output(plot, "--plot")
     from scaletime.forecast import compare_budget, size_for_width
     from scaletime.forecast import forecast as run_forecast
     from scaletime.forecast.api import base_point, budget_factor
@@ -209,7 +212,7 @@ def forecast(
                 import json
 
                 out.write_text(json.dumps(comparison.to_dict(), indent=1))
-                console.print(f"wrote {out}")
+                console.print(f"wrote {safe(out)}")
             return
         err_console.print("backtesting the forecasters on the table, then fitting them ...")
         result = run_forecast(
@@ -228,10 +231,10 @@ def forecast(
     _print_forecast(result)
     if out is not None:
         result.to_json(out)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {safe(out)}")
     if plot is not None:
         result.plot(plot)
-        console.print(f"wrote {plot}")
+        console.print(f"wrote {safe(plot)}")
 
 
 def plan(
@@ -255,6 +258,7 @@ def plan(
 ) -> None:
     """Write a spec whose smaller widths train longer, epochs ∝ N^-γ, so that the scale-time
     predictor covers the target width's whole curve (docs/forecast.md, "Planned sweeps")."""
+    check_output(out, "--out")
     from importlib.resources import files
 
     from scaletime.forecast.design import plan_sweep
@@ -296,7 +300,7 @@ def plan(
         f"{planned.equal_epochs_flops:.3g} ({planned.flops / planned.equal_epochs_flops:.2f}×)",
         highlight=False,
     )
-    console.print(f"wrote {out}")
+    console.print(f"wrote {safe(out)}")
 
 
 def register(app: typer.Typer) -> None:

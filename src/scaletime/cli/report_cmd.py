@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from scaletime.cli.common import check_output, fail
 from scaletime.errors import ScaletimeError
 
 console = Console(stderr=True)
@@ -28,9 +28,7 @@ class Suite(StrEnum):
     paper = "paper"
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/] {escape(message)}")
-    raise typer.Exit(2)
+_fail = fail
 
 
 def _fit_options(n_starts: int | None, max_nfev: int | None) -> dict[str, int]:
@@ -66,6 +64,7 @@ def report(
     ),
 ) -> None:
     """Write a self-contained HTML report (FOLDER/report.html) of a sweep, and print its path."""
+    check_output(out, "--out")
     from scaletime.report import ReportOptions, write_report
     from scaletime.report.reproduce import rerender_index
 
@@ -73,7 +72,10 @@ def report(
         _fail(f"{folder} is not a folder")
     if not (folder / "results.sqlite").is_file():
         if (folder / "claims.json").is_file():
-            path = rerender_index(folder, out)
+            try:
+                path = rerender_index(folder, out)
+            except (ScaletimeError, OSError) as exc:
+                _fail(str(exc))
             print(path.resolve())
             return
         _fail(f"{folder} holds no results.sqlite (a sweep folder) nor claims.json (a reproduction)")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scaletime.cli.common import check_output, fail
 from scaletime.errors import ScaletimeError
 
 console = Console(stderr=True)
@@ -27,9 +28,7 @@ def config_path(name: str) -> Path:
     return Path(str(ref))
 
 
-def _fail(err: Exception) -> None:
-    console.print(f"[red]error:[/] {escape(str(err))}")
-    raise typer.Exit(2)
+_fail = fail
 
 
 def run(
@@ -133,6 +132,7 @@ def export(
     ),
 ) -> None:
     """Export the tidy table (one row per run × checkpoint, every spec field a column)."""
+    check_output(output, "--output")
     from scaletime.sweep.export import export_table
 
     try:

@@ -37,6 +37,8 @@ from scaletime.fitting.optimize import (
 FORMAT_VERSION = 1
 #: Two starts reached the same optimum when their losses differ by less than this (relative).
 SAME_OPTIMUM_RTOL = 1e-4
+#: Roles along which a law scales; one that is constant in the fitted rows cannot be identified.
+SCALING_ROLES = ("size", "time", "data")
 #: Draws used to compute new-run prediction intervals.
 PREDICTIVE_SAMPLES = 4000
 
@@ -287,6 +289,16 @@ class ScalingLawRegressor:
             )
         inputs = {k: v[keep] for k, v in inputs.items()}
         y, groups = y[keep], groups[keep]
+        if len(y) and np.ptp(np.log(y)) <= 1e-12:
+            raise FittingError(
+                f"the metric is constant ({y[0]:.6g} on all {len(y)} fitted rows): there is no "
+                "trend for a law to fit"
+            )
+        if len(y) and not any(np.ptp(inputs[r]) > 0 for r in law.roles if r in SCALING_ROLES):
+            raise FittingError(
+                f"no role of law {law.name!r} varies in the fitted rows (each of "
+                f"{[r for r in law.roles if r in SCALING_ROLES]} takes one value): nothing to fit"
+            )
         n_groups = len(np.unique(groups))
         rng = np.random.default_rng(self.random_state)
         use_auto = self.loss == "huber" and self.delta == "auto"
@@ -357,6 +369,23 @@ class ScalingLawRegressor:
         self.n_groups_ = n_groups
         self.not_identified_ = dict(getattr(law, "not_identified", dict)())
         self.identified_ = identification(problem, best.z)
+        for role in law.roles:
+            if role not in SCALING_ROLES or np.ptp(inputs[role]):
+                continue
+            if getattr(law, "holds_constant_roles_fixed", False):
+                continue  # the law holds that role's parameters fixed itself (not_identified)
+            tied = set(parallel_effects(problem, best.z))
+            loose = [k for k, ok in self.identified_.items() if not ok or k in tied]
+            why = f"{role} takes one value ({inputs[role][0]:.6g}) in the fitted rows"
+            for name in loose:
+                self.not_identified_.setdefault(name, why)
+            warnings.warn(
+                f"law {law.name!r}: {why}, so its {role} dependence is not identified"
+                + (f" (parameters {', '.join(loose)})" if loose else "")
+                + f"; predictions at another {role} are not supported by the data",
+                FitConvergenceWarning,
+                stacklevel=2,
+            )
         self.at_bound_ = at_bounds(problem, best.z)
         for name, side in self.at_bound_.items():
             warnings.warn(
@@ -530,13 +559,26 @@ class ScalingLawRegressor:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScalingLawRegressor:
         """Rebuild a fitted estimator from :meth:`to_dict` output."""
-        if data.get("format") != "scaletime-fit":
-            raise FittingError("not a scaletime fit file (missing format: scaletime-fit)")
+        from scaletime.fitting.schema import validate_fit_file
+
         data = _json_restore(data)
-        law = law_from_config(data["law"])
-        est_params = dict(data["estimator"])
-        est_params["law"] = law
-        est = cls(**est_params)
+        validate_fit_file(data)
+        try:
+            law = law_from_config(data["law"])
+            est_params = dict(data["estimator"])
+            est_params["law"] = law
+            est = cls(**est_params)
+            est._validate()
+        except (TypeError, ValueError, KeyError) as err:
+            raise FittingError(
+                f"fit file is damaged: its law or estimator options: {err}"
+            ) from None
+        expected = [p.name for p in law.param_specs(None)]
+        if sorted(expected) != sorted(data["params"]):
+            raise FittingError(
+                f"fit file is damaged: law {law.name!r} has parameters {expected}, the file "
+                f"gives {sorted(data['params'])}"
+            )
         est.law_ = law
         est.param_names_ = list(data["params"])
         est.params_ = {k: float(v) for k, v in data["params"].items()}
@@ -573,12 +615,19 @@ class ScalingLawRegressor:
         """Read a fit written by :meth:`to_json`."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise FittingError(f"fit file {str(path)!r} does not exist") from None
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise FittingError(f"fit file {str(path)!r} is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        except RecursionError:
+            raise FittingError(f"fit file {str(path)!r} is nested too deeply") from None
+        except OSError as exc:
+            raise FittingError(f"cannot read fit file {str(path)!r}: {exc.strerror}") from None
+        try:
+            return cls.from_dict(data)
+        except FittingError as err:
+            raise FittingError(str(err).replace("fit file", f"fit file {str(path)!r}", 1)) from None
 
     def summary(self) -> pd.DataFrame:
         """One row per parameter: value, interval, bounds, meaning."""
@@ -670,17 +719,7 @@ def identification(problem: Problem, z: np.ndarray) -> dict[str, bool]:
     singular value is below :data:`IDENTIFIED_RTOL` times the largest."""
     names = problem.names
     try:
-        if problem.law.has_jacobian:
-            jac = problem.residual_jacobian(z)
-        else:
-            base = problem.residual(z)[: len(problem.y)]
-            jac = np.empty((len(base), len(z)))
-            for k in range(len(z)):
-                step = 1e-6 * max(1.0, abs(z[k]))
-                zk = z.copy()
-                zk[k] += step
-                jac[:, k] = (problem.residual(zk)[: len(problem.y)] - base) / step
-        _, sv, vt = np.linalg.svd(np.nan_to_num(jac), full_matrices=False)
+        _, sv, vt = np.linalg.svd(_jacobian(problem, z), full_matrices=False)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):
         return dict.fromkeys(names, False)
     weak = sv < IDENTIFIED_RTOL * max(sv.max(initial=0.0), 1e-300)
@@ -688,6 +727,41 @@ def identification(problem: Problem, z: np.ndarray) -> dict[str, bool]:
     for k in np.flatnonzero(weak):
         loose |= np.abs(vt[k]) > 0.5
     return {n: not bool(x) for n, x in zip(names, loose, strict=True)}
+
+
+def _jacobian(problem: Problem, z: np.ndarray) -> np.ndarray:
+    """The residual Jacobian at ``z`` (data rows only; analytic where the law has one)."""
+    if problem.law.has_jacobian:
+        jac = problem.residual_jacobian(z)[: len(problem.y)]
+    else:
+        base = problem.residual(z)[: len(problem.y)]
+        jac = np.empty((len(base), len(z)))
+        for k in range(len(z)):
+            step = 1e-6 * max(1.0, abs(z[k]))
+            zk = z.copy()
+            zk[k] += step
+            jac[:, k] = (problem.residual(zk)[: len(problem.y)] - base) / step
+    return np.nan_to_num(jac)
+
+
+def parallel_effects(problem: Problem, z: np.ndarray) -> list[str]:
+    """Parameters whose effects on the fitted rows are proportional to another's (parallel
+    Jacobian columns, e.g. ``E``, ``A`` and ``alpha`` when every row has the same size): each
+    such group can trade one combination among its members, so none of them is identified on
+    its own, however small its effect."""
+    try:
+        jac = _jacobian(problem, z)
+    except (ValueError, FloatingPointError):
+        return []
+    norms = np.linalg.norm(jac, axis=0)
+    unit = jac / np.where(norms > 0, norms, 1.0)
+    cos = np.abs(unit.T @ unit)
+    out = set()
+    for i in range(len(norms)):
+        for j in range(i + 1, len(norms)):
+            if norms[i] > 0 and norms[j] > 0 and cos[i, j] > 1 - 1e-9:
+                out |= {problem.names[i], problem.names[j]}
+    return [n for n in problem.names if n in out]
 
 
 def at_bounds(problem: Problem, z: np.ndarray) -> dict[str, str]:

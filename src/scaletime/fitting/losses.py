@@ -68,8 +68,11 @@ class Loss:
     def __post_init__(self) -> None:
         if self.name not in _RHO:
             raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.name!r}")
-        if not (np.isfinite(self.delta) and self.delta > 0):
-            raise ValueError(f"loss delta must be a positive number, got {self.delta!r}")
+        if not (np.isfinite(self.delta) and 0 < self.delta <= MAX_DELTA):
+            raise ValueError(
+                f"loss delta (log units) must be in (0, {MAX_DELTA:g}], got {self.delta!r}; "
+                "beyond a few units Huber is the squared loss (use loss mse)"
+            )
 
     def __call__(self, r: np.ndarray) -> np.ndarray:
         """Per-point loss ``rho(r)``."""
@@ -90,6 +93,10 @@ class Loss:
         if self.name == "mae":
             return {"loss": "soft_l1", "f_scale": MAE_SMOOTHING}
         return {"loss": "linear", "f_scale": 1.0}
+
+
+#: Largest Huber threshold accepted (log units; e^100 is far beyond any residual).
+MAX_DELTA = 100.0
 
 
 def get_loss(name: str | Loss = "huber", delta: float = 1e-3) -> Loss:

@@ -174,6 +174,13 @@ def load_fit_table(
     )
     resolved: ResolvedTable = resolve(df, mapping)
     frame = resolved.frame
+    zero = frame["metric"].to_numpy() <= 0
+    if zero.any():
+        raise FittingError(
+            f"column {resolved.roles['metric']!r} (role 'metric') is 0 on {int(zero.sum())} "
+            "row(s); laws are fitted on log(metric), so every value must be positive (drop "
+            'them with --where, e.g. "test_error > 0")'
+        )
     columns = {r: c for r, c in resolved.roles.items() if c not in (_CONSTANT_SIZE, _CONSTANT_TIME)}
     role_setting_columns = {columns.get("data"), columns.get("noise")}
     varying = {

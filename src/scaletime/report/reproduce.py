@@ -691,11 +691,34 @@ def _f0(x: Any) -> float:
         return 0.0
 
 
+def _read_claims_meta(path: Path) -> dict[str, Any]:
+    """A reproduction's ``claims.json``, checked: an object with a text ``scale``, a list of
+    experiment objects and an optional ``timing`` text; anything else is a clear error."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ScaletimeError(f"{path} is not a readable reproduction summary: {err}") from None
+    problems = []
+    if not isinstance(meta, dict):
+        problems.append("not a JSON object")
+    else:
+        if not isinstance(meta.get("scale", "full"), str):
+            problems.append("scale is not text")
+        experiments = meta.get("experiments", [])
+        if not (isinstance(experiments, list) and all(isinstance(e, dict) for e in experiments)):
+            problems.append("experiments is not a list of objects")
+        if not isinstance(meta.get("timing") or "", str):
+            problems.append("timing is not text")
+    if problems:
+        raise ScaletimeError(f"{path} is damaged: {'; '.join(problems)}")
+    return meta
+
+
 def rerender_index(folder: str | Path, out: str | Path | None = None) -> Path:
     """Rebuild a reproduction's claims and index page from its experiments' ``summary.json``
     (no training, no analysis); returns the index report's path."""
     folder = Path(folder)
-    meta = json.loads((folder / "claims.json").read_text())
+    meta = _read_claims_meta(folder / "claims.json")
     scale = meta.get("scale", "full")
     stored = {e.get("experiment"): e for e in meta.get("experiments", [])}
     outcomes = []
@@ -720,7 +743,7 @@ def rerender_index(folder: str | Path, out: str | Path | None = None) -> Path:
         folder,
         scale,
         outcomes,
-        float(meta.get("wall_seconds", float("nan"))),
+        _f0(meta.get("wall_seconds", float("nan"))),
         index=Path(out) if out is not None else None,
         write_claims=out is None,
         timing=meta.get("timing"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -167,7 +168,7 @@ def _run_locked(
         todo = [r for r in runs if r.key not in finished]
         units = plan_units(spec, todo)
         console.print(
-            f"sweep [bold]{spec.name}[/] → {Path(out)}: {len(runs)} runs, "
+            f"sweep [bold]{escape(spec.name)}[/] → {escape(str(out))}: {len(runs)} runs, "
             f"{len(runs) - len(todo)} already finished, {len(todo)} to train in {len(units)} units"
         )
         last_epoch = {u.key: unit_epochs(spec, u) for u in units}

@@ -52,6 +52,8 @@ class _AffineLaw(Law):
     """``E = floor·(1 − rel) + ceiling·rel``: amplitudes by variable projection."""
 
     has_jacobian: ClassVar[bool] = True
+    #: a constant role's parameters are held fixed and listed by :meth:`not_identified`
+    holds_constant_roles_fixed: ClassVar[bool] = True
     fit_floor: bool = True
 
     def _specs(self) -> tuple[Param, ...]:

@@ -1,0 +1,62 @@
+"""What every command shares: the one way to fail, output-path checks, and safe terminal text.
+
+A command fails with :func:`fail` (``error: MESSAGE`` on stderr, exit status 2); user strings —
+column names, setting values, file names, error messages that quote them — go through
+:func:`safe`, so rich markup (``[link=...]``) and terminal control sequences (``ESC [31m``) are
+shown, never interpreted.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+err_console = Console(stderr=True)
+
+
+def safe(text: object) -> str:
+    """``text`` for the terminal: control characters written as escapes (``\\x1b``), rich markup
+    escaped. Newlines and tabs are kept."""
+    s = str(text)
+    if not s.isprintable():
+        s = "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in s)
+    return escape(s)
+
+
+def failure(message: object) -> typer.Exit:
+    """Print ``error: MESSAGE`` (made :func:`safe`) on stderr; return the exit (status 2) to raise."""
+    err_console.print(f"[red]error:[/] {safe(message)}")
+    return typer.Exit(2)
+
+
+def fail(message: object) -> NoReturn:
+    """Print ``error: MESSAGE`` on stderr and exit with status 2."""
+    raise failure(message)
+
+
+def check_output(path: Path | None, option: str) -> None:
+    """Refuse an output path that cannot be written — before the work, not after it: an existing
+    folder, or a location whose nearest existing parent is not a writable folder. The missing
+    parent folders are created."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    parent = path.parent
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        fail(f"{option} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: cannot write in {existing} (permission denied)")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        fail(f"{option} {path}: cannot create {parent}: {err.strerror or err}")
