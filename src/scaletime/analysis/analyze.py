@@ -55,7 +55,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
-        return to_jsonable(value.to_dict(orient="records"))
+        return _frame_records(value)
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
@@ -63,6 +63,28 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame`` as JSON records, vectorised (a 10⁶-row curve table in about a second): numeric
+    columns with NaN/inf as None, other columns through :func:`to_jsonable` value by value."""
+    columns: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
+            values = col.to_numpy()
+            if values.dtype.kind == "f":
+                ok = np.isfinite(values)
+                listed = values.tolist()
+                if not ok.all():
+                    listed = [v if k else None for v, k in zip(listed, ok.tolist(), strict=True)]
+            else:
+                listed = values.tolist()
+        else:
+            listed = [to_jsonable(v) for v in col.tolist()]
+        columns[str(name)] = listed
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 @dataclass
@@ -203,20 +225,24 @@ class AnalysisResult:
         return pd.DataFrame.from_records([s.summary_row() for s in self.settings])
 
     def to_dict(self, arrays: bool = True) -> dict[str, Any]:
-        return to_jsonable(
+        head = to_jsonable(
             {
                 "mapping": self.mapping.to_dict(),
                 "roles": self.roles,
                 "parameters": self.parameters,
                 "notes": self.notes,
                 "summary": self.summary(),
-                "settings": [s.to_dict(arrays=arrays) for s in self.settings],
             }
         )
+        return {**head, "settings": [s.to_dict(arrays=arrays) for s in self.settings]}
 
     def to_json(self, path: str | Path | None = None, arrays: bool = True) -> str:
-        """Every number as JSON (NaN written as null); also written to ``path`` if given."""
-        text = json.dumps(self.to_dict(arrays=arrays), indent=2, allow_nan=False)
+        """Every number as JSON (NaN written as null); also written to ``path`` if given.
+        Indented, except with the curves of a large table (over 20,000 rows: compact, which
+        the C encoder writes many times faster)."""
+        rows = sum(len(s.rows) for s in self.settings) if arrays else 0
+        indent = 2 if rows <= 20_000 else None
+        text = json.dumps(self.to_dict(arrays=arrays), indent=indent, allow_nan=False)
         if path is not None:
             Path(path).write_text(text)
         return text

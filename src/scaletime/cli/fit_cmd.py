@@ -339,6 +339,9 @@ def evaluate(
     derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
     loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
     starts: int = typer.Option(4, help="Local optimisations per fit."),
+    max_rows: int = typer.Option(
+        5000, "--max-rows", help="Fit each law on at most this many rows, drawn at random (0: all)."
+    ),
     out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table (.csv/.json)."),
 ) -> None:
     """Fit every law on the smaller models (earlier times, smaller data) and score the rest."""
@@ -357,7 +360,11 @@ def evaluate(
         raise typer.BadParameter(
             f"unknown law(s) {unknown}; known: {', '.join(LAWS)}", param_hint="--laws"
         )
-    fit_options = {"loss": loss, "n_starts": starts}
+    if max_rows < 0 or 0 < max_rows < 10:
+        raise typer.BadParameter(
+            f"0 (all rows) or at least 10, got {max_rows}", param_hint="--max-rows"
+        )
+    fit_options = {"loss": loss, "n_starts": starts, "max_rows": max_rows or None}
     try:
         with Progress(
             TextColumn("{task.description}"),

@@ -6,20 +6,47 @@
 Contract: ``docs/architecture.md``; design, guarantees and measured speed: ``docs/engine.md``.
 """
 
-from scaletime.engine.config import (
-    EngineConfigError,
-    EngineError,
-    Measurement,
-    Member,
-    Schedule,
-    TrainConfig,
-    default_eval_epochs,
-    make_schedule,
-)
-from scaletime.engine.memory import estimate_data_bytes, estimate_member_bytes
-from scaletime.engine.reference import ReferenceRun, train_reference
-from scaletime.engine.trainer import Chunk, EnsembleTrainer, plan_chunks, train_members
-from scaletime.models import effective_scale, param_count
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: Public name -> module (imported on first use: the tidy table's ``lr_time`` needs
+#: :mod:`scaletime.engine.config` alone, without torch).
+_EXPORTS = {
+    **dict.fromkeys(
+        (
+            "EngineConfigError",
+            "EngineError",
+            "Measurement",
+            "Member",
+            "Schedule",
+            "TrainConfig",
+            "default_eval_epochs",
+            "make_schedule",
+        ),
+        "scaletime.engine.config",
+    ),
+    "estimate_data_bytes": "scaletime.engine.memory",
+    "estimate_member_bytes": "scaletime.engine.memory",
+    "ReferenceRun": "scaletime.engine.reference",
+    "train_reference": "scaletime.engine.reference",
+    "Chunk": "scaletime.engine.trainer",
+    "EnsembleTrainer": "scaletime.engine.trainer",
+    "plan_chunks": "scaletime.engine.trainer",
+    "train_members": "scaletime.engine.trainer",
+    "effective_scale": "scaletime.models",
+    "param_count": "scaletime.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'scaletime.engine' has no attribute {name!r}")
+
 
 __all__ = [
     "Chunk",

@@ -32,16 +32,28 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes.ravel()], uniques[np.argsort(first)]
 
 
+#: A bootstrap resample of more rows than this is refitted on this many of them, drawn at random
+#: (large tables; the spread comes from the resampled groups, the thinning only adds a little).
+BOOTSTRAP_ROWS = 10_000
+
+
 def group_resamples(
-    groups: Sequence[object] | np.ndarray, n_resamples: int, rng: np.random.Generator
+    groups: Sequence[object] | np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+    max_rows: int | None = None,
 ) -> list[np.ndarray]:
-    """``n_resamples`` row-index arrays, each the rows of G groups drawn with replacement."""
+    """``n_resamples`` row-index arrays, each the rows of G groups drawn with replacement;
+    with ``max_rows``, a larger resample keeps that many of its rows, drawn at random."""
     members = group_index(groups)
     n_groups = len(members)
     out = []
     for _ in range(n_resamples):
         drawn = rng.integers(0, n_groups, size=n_groups)
-        out.append(np.concatenate([members[g] for g in drawn]))
+        rows = np.concatenate([members[g] for g in drawn])
+        if max_rows is not None and len(rows) > max_rows:
+            rows = np.sort(rng.choice(rows, max_rows, replace=False))
+        out.append(rows)
     return out
 
 
@@ -107,21 +119,30 @@ def residual_quantiles(residuals: np.ndarray, n_params: int = 0) -> np.ndarray:
 
 def out_of_bag_residuals(
     resamples: list[np.ndarray],
-    n_points: int,
+    groups: Sequence[object] | np.ndarray,
     residual_of: Callable[[int, np.ndarray], np.ndarray],
+    max_rows: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Pooled residuals of each refit on the rows its resample left out.
+    """Pooled residuals of each refit on the rows of the groups its resample did not draw.
 
     ``residual_of(b, rows)`` returns ``log y - log f(x; theta_b)`` on ``rows``. Every left-out
-    row belongs to a run the refit never saw, so these are honest new-run errors (they also
-    carry the refit's parameter error, which makes intervals built on them slightly wide).
+    row belongs to a run the refit never saw (a thinned resample's unused rows of drawn runs do
+    not count), so these are honest new-run errors (they also carry the refit's parameter
+    error, which makes intervals built on them slightly wide). With ``max_rows``, each refit is
+    scored on at most that many left-out rows, drawn at random (``rng``).
     """
+    codes, _ = _factorize(np.asarray(groups))
+    rng = rng or np.random.default_rng(0)
     pooled = []
     for b, idx in enumerate(resamples):
-        left_out = np.ones(n_points, dtype=bool)
-        left_out[idx] = False
-        if left_out.any():
-            r = residual_of(b, np.flatnonzero(left_out))
+        drawn = np.zeros(codes.max(initial=-1) + 1, dtype=bool)
+        drawn[codes[idx]] = True
+        left_out = np.flatnonzero(~drawn[codes])
+        if max_rows is not None and len(left_out) > max_rows:
+            left_out = np.sort(rng.choice(left_out, max_rows, replace=False))
+        if len(left_out):
+            r = residual_of(b, left_out)
             if r is not None:
                 pooled.append(r[np.isfinite(r)])
     return np.concatenate(pooled) if pooled else np.zeros(0)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scaletime.fitting.bootstrap import (
+    BOOTSTRAP_ROWS,
     check_confidence,
     group_resamples,
     out_of_bag_residuals,
@@ -27,6 +28,7 @@ from scaletime.fitting.laws.base import ROLES, Param
 from scaletime.fitting.losses import LOSS_NAMES, Loss, get_loss, log_residual
 from scaletime.fitting.optimize import (
     BOOTSTRAP_TOLERANCE,
+    SAME_OPTIMUM_RTOL,
     FitResult,
     LocalResult,
     Problem,
@@ -35,8 +37,6 @@ from scaletime.fitting.optimize import (
 )
 
 FORMAT_VERSION = 1
-#: Two starts reached the same optimum when their losses differ by less than this (relative).
-SAME_OPTIMUM_RTOL = 1e-4
 #: Roles along which a law scales; one that is constant in the fitted rows cannot be identified.
 SCALING_ROLES = ("size", "time", "data")
 #: Draws used to compute new-run prediction intervals.
@@ -172,6 +172,7 @@ class ScalingLawRegressor:
         random_state: int | None = 0,
         max_nfev: int | None = None,
         n_jobs: int = 1,
+        max_rows: int | None = None,
     ) -> None:
         self.law = law
         self.law_options = law_options
@@ -185,6 +186,7 @@ class ScalingLawRegressor:
         self.random_state = random_state
         self.max_nfev = max_nfev
         self.n_jobs = n_jobs
+        self.max_rows = max_rows
 
     # ---------------------------------------------------------------- scikit-learn plumbing
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -202,8 +204,9 @@ class ScalingLawRegressor:
             "random_state",
             "max_nfev",
             "n_jobs",
+            "max_rows",
         )
-        return {k: getattr(self, k) for k in names}
+        return {k: getattr(self, k, None) for k in names}
 
     def set_params(self, **params: Any) -> ScalingLawRegressor:
         valid = self.get_params()
@@ -224,6 +227,8 @@ class ScalingLawRegressor:
             raise ValueError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
         if int(self.n_jobs) < 1:
             raise ValueError(f"n_jobs must be >= 1, got {self.n_jobs}")
+        if getattr(self, "max_rows", None) is not None and int(self.max_rows) < 10:
+            raise ValueError(f"max_rows must be None or >= 10, got {self.max_rows}")
         check_confidence(self.confidence)
 
     def _check_fitted(self) -> None:
@@ -289,6 +294,13 @@ class ScalingLawRegressor:
             )
         inputs = {k: v[keep] for k, v in inputs.items()}
         y, groups = y[keep], groups[keep]
+        self.n_rows_available_ = len(y)
+        max_rows = getattr(self, "max_rows", None)
+        if max_rows is not None and len(y) > int(max_rows):  # a large table: a random subset
+            subset_rng = np.random.default_rng(self.random_state)
+            rows = np.sort(subset_rng.choice(len(y), int(max_rows), replace=False))
+            inputs = {k: v[rows] for k, v in inputs.items()}
+            y, groups = y[rows], groups[rows]
         if len(y) and np.ptp(np.log(y)) <= 1e-12:
             raise FittingError(
                 f"the metric is constant ({y[0]:.6g} on all {len(y)} fitted rows): there is no "
@@ -405,7 +417,7 @@ class ScalingLawRegressor:
         self.params_interval_ = None
         self.n_bootstrap_failed_ = 0
         if self.n_bootstrap > 0:
-            resamples = group_resamples(groups, int(self.n_bootstrap), rng)
+            resamples = group_resamples(groups, int(self.n_bootstrap), rng, BOOTSTRAP_ROWS)
             refit = _Refit(law, inputs, y, problem.loss, specs, best.z, self.max_nfev)
             results, n_failed = run_refits(refit, resamples, int(self.n_jobs), progress)
             self.n_bootstrap_failed_ = n_failed
@@ -426,7 +438,9 @@ class ScalingLawRegressor:
                     with np.errstate(all="ignore"):
                         return np.log(y[rows]) - np.log(law.predict(sub, values))
 
-                oob = out_of_bag_residuals([resamples[k] for k in ok], len(y), residual_of)
+                oob = out_of_bag_residuals(
+                    [resamples[k] for k in ok], groups, residual_of, BOOTSTRAP_ROWS, rng
+                )
                 if len(oob) >= 20:
                     self.residual_quantiles_ = residual_quantiles(oob)
                     self.residual_source_ = "out-of-bag"
