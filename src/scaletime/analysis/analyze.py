@@ -53,7 +53,13 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        if len(value) > 32 and all(type(v) is float or type(v) is int for v in value[:32]):
+            numbers = np.asarray(value)  # a long numeric list (a curve): vectorised
+            if numbers.dtype.kind in "fiu" and numbers.ndim == 1:
+                return _numbers(numbers)
         return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.ndim == 1:
+        return _numbers(value)
     if isinstance(value, pd.DataFrame):
         return _frame_records(value)
     if isinstance(value, np.ndarray):
@@ -65,6 +71,16 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _numbers(values: np.ndarray) -> list[Any]:
+    """A 1-D numeric array as a JSON list, NaN/inf as None."""
+    listed = values.tolist()
+    if values.dtype.kind == "f":
+        ok = np.isfinite(values)
+        if not ok.all():
+            listed = [v if k else None for v, k in zip(listed, ok.tolist(), strict=True)]
+    return listed
+
+
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame`` as JSON records, vectorised (a 10⁶-row curve table in about a second): numeric
     columns with NaN/inf as None, other columns through :func:`to_jsonable` value by value."""
@@ -72,16 +88,9 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
-            values = col.to_numpy()
-            if values.dtype.kind == "f":
-                ok = np.isfinite(values)
-                listed = values.tolist()
-                if not ok.all():
-                    listed = [v if k else None for v, k in zip(listed, ok.tolist(), strict=True)]
-            else:
-                listed = values.tolist()
+            listed = _numbers(col.to_numpy())
         else:
-            listed = [to_jsonable(v) for v in col.tolist()]
+            listed = [v if type(v) is str else to_jsonable(v) for v in col.tolist()]
         columns[str(name)] = listed
     keys = list(columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
