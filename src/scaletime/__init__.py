@@ -11,8 +11,7 @@ Names are imported on first use, so ``import scaletime`` stays fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from scaletime._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -29,9 +28,4 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'scaletime' has no attribute {name!r}")
+__getattr__ = lazy_getattr("scaletime", _EXPORTS, globals())

@@ -56,6 +56,24 @@ def _count(db: Path) -> int:
         return 0
 
 
+def _run_and_kill_a_third_through(spec_file: Path, out: Path, env: dict, total: int) -> None:
+    """Start ``scaletime run``, SIGKILL it once a third of the ``total`` rows are committed."""
+    proc = subprocess.Popen(
+        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _count(out / "results.sqlite") < total // 3:
+        if proc.poll() is not None:
+            pytest.fail(f"sweep ended before it could be killed: {proc.stderr.read().decode()}")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < _count(out / "results.sqlite") < total, "the kill must land mid-sweep"
+
+
 @pytest.fixture(scope="module")
 def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = tmp_path_factory.mktemp("spec") / "resume.toml"
@@ -75,22 +93,8 @@ def test_sigkill_mid_sweep_then_resume_gives_exactly_the_uninterrupted_rows(
 ) -> None:
     out = tmp_path / "sweep"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     total = len(reference)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _count(out / "results.sqlite") < total // 3:
-        if proc.poll() is not None:
-            pytest.fail(f"sweep ended before it could be killed: {proc.stderr.read().decode()}")
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    partial = _count(out / "results.sqlite")
-    assert 0 < partial < total, "the kill must land mid-sweep"
+    _run_and_kill_a_third_through(spec_file, out, env, total)
 
     done = subprocess.run(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
@@ -230,16 +234,8 @@ def test_kill_then_two_competing_writers_end_with_exactly_the_uninterrupted_rows
     out = tmp_path / "sweep"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = _cli("run", str(spec_file), "--out", str(out), "--no-progress")
-    first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     total = len(reference)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _count(out / "results.sqlite") < total // 3:
-        if first.poll() is not None:
-            pytest.fail(f"sweep ended before it could be killed: {first.stderr.read().decode()}")
-        time.sleep(0.02)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    assert 0 < _count(out / "results.sqlite") < total, "the kill must land mid-sweep"
+    _run_and_kill_a_third_through(spec_file, out, env, total)
 
     racers = [
         subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -8,8 +8,7 @@ Contract: ``docs/architecture.md``; design, guarantees and measured speed: ``doc
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from scaletime._lazy import lazy_getattr
 
 #: Public name -> module (imported on first use: the tidy table's ``lr_time`` needs
 #: :mod:`scaletime.engine.config` alone, without torch).
@@ -40,12 +39,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'scaletime.engine' has no attribute {name!r}")
+__getattr__ = lazy_getattr("scaletime.engine", _EXPORTS, globals())
 
 
 __all__ = [
