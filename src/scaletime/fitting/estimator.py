@@ -206,7 +206,7 @@ class ScalingLawRegressor:
             "n_jobs",
             "max_rows",
         )
-        return {k: getattr(self, k, None) for k in names}
+        return {k: getattr(self, k) for k in names}
 
     def set_params(self, **params: Any) -> ScalingLawRegressor:
         valid = self.get_params()
@@ -227,7 +227,7 @@ class ScalingLawRegressor:
             raise ValueError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
         if int(self.n_jobs) < 1:
             raise ValueError(f"n_jobs must be >= 1, got {self.n_jobs}")
-        if getattr(self, "max_rows", None) is not None and int(self.max_rows) < 10:
+        if self.max_rows is not None and int(self.max_rows) < 10:
             raise ValueError(f"max_rows must be None or >= 10, got {self.max_rows}")
         check_confidence(self.confidence)
 
@@ -295,10 +295,9 @@ class ScalingLawRegressor:
         inputs = {k: v[keep] for k, v in inputs.items()}
         y, groups = y[keep], groups[keep]
         self.n_rows_available_ = len(y)
-        max_rows = getattr(self, "max_rows", None)
-        if max_rows is not None and len(y) > int(max_rows):  # a large table: a random subset
+        if self.max_rows is not None and len(y) > int(self.max_rows):  # a large table: a subset
             subset_rng = np.random.default_rng(self.random_state)
-            rows = np.sort(subset_rng.choice(len(y), int(max_rows), replace=False))
+            rows = np.sort(subset_rng.choice(len(y), int(self.max_rows), replace=False))
             inputs = {k: v[rows] for k, v in inputs.items()}
             y, groups = y[rows], groups[rows]
         if len(y) and np.ptp(np.log(y)) <= 1e-12:
@@ -381,13 +380,12 @@ class ScalingLawRegressor:
         self.n_groups_ = n_groups
         self.not_identified_ = dict(getattr(law, "not_identified", dict)())
         self.identified_ = identification(problem, best.z)
-        for role in law.roles:
-            if role not in SCALING_ROLES or np.ptp(inputs[role]):
-                continue
-            if getattr(law, "holds_constant_roles_fixed", False):
-                continue  # the law holds that role's parameters fixed itself (not_identified)
-            tied = set(parallel_effects(problem, best.z))
-            loose = [k for k, ok in self.identified_.items() if not ok or k in tied]
+        constant = [r for r in law.roles if r in SCALING_ROLES and not np.ptp(inputs[r])]
+        if getattr(law, "holds_constant_roles_fixed", False):
+            constant = []  # the law holds those roles' parameters fixed itself (not_identified)
+        tied = set(parallel_effects(problem, best.z)) if constant else set()
+        loose = [k for k, ok in self.identified_.items() if not ok or k in tied]
+        for role in constant:
             why = f"{role} takes one value ({inputs[role][0]:.6g}) in the fitted rows"
             for name in loose:
                 self.not_identified_.setdefault(name, why)
