@@ -56,19 +56,30 @@ def _count(db: Path) -> int:
         return 0
 
 
-def _run_and_kill_a_third_through(spec_file: Path, out: Path, env: dict, total: int) -> None:
-    """Start ``scaletime run``, SIGKILL it once a third of the ``total`` rows are committed."""
-    proc = subprocess.Popen(
+def _start_run(spec_file: Path, out: Path, env: dict) -> subprocess.Popen:
+    """``scaletime run SPEC --out OUT`` in a child process (stderr kept)."""
+    return subprocess.Popen(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def _wait_for_rows(proc: subprocess.Popen, out: Path, rows: int) -> None:
+    """Wait (≤ 120 s) until ``out`` holds more than ``rows`` measurements; fail if ``proc``
+    ends first."""
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _count(out / "results.sqlite") < total // 3:
+    while time.monotonic() < deadline and _count(out / "results.sqlite") <= rows:
         if proc.poll() is not None:
-            pytest.fail(f"sweep ended before it could be killed: {proc.stderr.read().decode()}")
+            pytest.fail(f"the sweep ended too soon: {proc.stderr.read().decode()}")
         time.sleep(0.02)
+
+
+def _run_and_kill_a_third_through(spec_file: Path, out: Path, env: dict, total: int) -> None:
+    """Start ``scaletime run``, SIGKILL it once a third of the ``total`` rows are committed."""
+    proc = _start_run(spec_file, out, env)
+    _wait_for_rows(proc, out, total // 3 - 1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < _count(out / "results.sqlite") < total, "the kill must land mid-sweep"
@@ -196,17 +207,8 @@ def test_a_second_writer_is_refused_and_the_first_loses_nothing(tmp_path: Path) 
     spec_file.write_text(SPEC_TOML.replace("epochs = 40", "epochs = 600"))
     out = tmp_path / "sweep"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    first = subprocess.Popen(
-        _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _count(out / "results.sqlite") == 0:
-        if first.poll() is not None:
-            pytest.fail(f"the first sweep ended too soon: {first.stderr.read().decode()}")
-        time.sleep(0.02)
+    first = _start_run(spec_file, out, env)
+    _wait_for_rows(first, out, 0)
     second = subprocess.run(
         _cli("run", str(spec_file), "--out", str(out), "--no-progress"),
         env=env,
@@ -233,14 +235,10 @@ def test_kill_then_two_competing_writers_end_with_exactly_the_uninterrupted_rows
     uninterrupted sweep's."""
     out = tmp_path / "sweep"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    args = _cli("run", str(spec_file), "--out", str(out), "--no-progress")
     total = len(reference)
     _run_and_kill_a_third_through(spec_file, out, env, total)
 
-    racers = [
-        subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(2)
-    ]
+    racers = [_start_run(spec_file, out, env) for _ in range(2)]
     outcomes = [(p.wait(timeout=300), p.stderr.read().decode()) for p in racers]
     codes = sorted(code for code, _ in outcomes)
     assert codes in ([0, 2], [0, 0]), outcomes
