@@ -39,8 +39,8 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.estimator import ScalingLawRegressor
 from scaletime.fitting.evaluate import BASELINES, holdout_split, rmsle
 from scaletime.fitting.external import load_alabdulmohsin
-from scaletime.fitting.table import FitTable
 from scaletime.forecast import ScalingForecaster
+from scaletime.table import CurveTable
 
 CACHE = HERE.parent / "runs" / "forecast-cache"
 CONFIDENCE = 0.8
@@ -82,7 +82,7 @@ def _save(
     )
 
 
-def _unified_bootstrap(train: FitTable, test: pd.DataFrame) -> tuple[float, float]:
+def _unified_bootstrap(train: CurveTable, test: pd.DataFrame) -> tuple[float, float]:
     rows = train.frame.loc[train.frame["metric"] > 0]
     try:
         est = ScalingLawRegressor("unified", n_bootstrap=50).fit(
@@ -96,7 +96,7 @@ def _unified_bootstrap(train: FitTable, test: pd.DataFrame) -> tuple[float, floa
 
 def forecast_part(
     name: str,
-    train: FitTable,
+    train: CurveTable,
     test: pd.DataFrame,
     axis: str,
     *,
@@ -137,7 +137,7 @@ def forecast_part(
     return out
 
 
-def holdout_case(key: str, table: FitTable, axis: str) -> dict[str, Any]:
+def holdout_case(key: str, table: CurveTable, axis: str) -> dict[str, Any]:
     train, test, _ = holdout_split(table, axis)
     tests = {tuple(sorted(s.items())): t for s, t in test.settings()}
     parts = []
@@ -190,7 +190,7 @@ def alabdulmohsin_case(key: str, domain: str) -> dict[str, Any]:
         fit, target = frame[frame["train"]], frame[~frame["train"]]
         if len(target) == 0 or fit["time"].nunique() < 6:
             continue
-        table = FitTable(
+        table = CurveTable(
             fit.drop(columns="train").reset_index(drop=True),
             {"time": "Seen Examples", "metric": "Loss"},
             (),
@@ -314,7 +314,7 @@ def recombine(keys: list[str], **params: Any) -> dict[str, Any]:
     return out
 
 
-def _case_parts(key: str) -> list[tuple[FitTable, pd.DataFrame]]:
+def _case_parts(key: str) -> list[tuple[CurveTable, pd.DataFrame]]:
     """The (train, held-out rows) pairs of a holdout case, in the order they are cached."""
     name, _, axis = key.partition("/")
     table = (

@@ -46,7 +46,7 @@ from scaletime.fitting.evaluate import (
 )
 from scaletime.fitting.external import load_alabdulmohsin, load_chinchilla, score_alabdulmohsin
 from scaletime.fitting.laws import LAWS
-from scaletime.fitting.table import FitTable, load_fit_table
+from scaletime.table import CurveTable, load_fit_table
 
 HERE = Path(__file__).parent
 SHARED = HERE.parent.parent / "shared" / "data" / "external"
@@ -62,16 +62,16 @@ def _setting_mean(scores: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def _baselines(train: FitTable, test: FitTable, axis: str) -> dict[str, float]:
+def _baselines(train: CurveTable, test: CurveTable, axis: str) -> dict[str, float]:
     scores: dict[str, list[float]] = {b: [] for b in BASELINES}
     tests = {tuple(sorted(s.items())): t for s, t in test.settings()}
     for setting, tr in train.settings():
         te = tests.get(tuple(sorted(setting.items())))
         if te is None:
             continue
-        te = FitTable(
+        te = CurveTable(
             te.frame.loc[te.frame["metric"] > 0].reset_index(drop=True),
-            te.columns,
+            te.roles,
             te.setting_columns,
             te.constant_roles,
         )
@@ -81,7 +81,7 @@ def _baselines(train: FitTable, test: FitTable, axis: str) -> dict[str, float]:
 
 
 def holdout_case(
-    table: FitTable, axis: str, options: dict[str, Any], laws: list[str]
+    table: CurveTable, axis: str, options: dict[str, Any], laws: list[str]
 ) -> dict[str, Any]:
     train, test, threshold = holdout_split(table, axis)
     t0 = time.process_time()
@@ -102,7 +102,7 @@ def holdout_case(
 IN_SAMPLE_LAWS = ("unified", "chinchilla-time", "chinchilla-time-tied", "kaplan", "rosenfeld-time")
 
 
-def in_sample(table: FitTable, options: dict[str, Any], laws: list[str]) -> dict[str, Any]:
+def in_sample(table: CurveTable, options: dict[str, Any], laws: list[str]) -> dict[str, Any]:
     out = {}
     for law in [n for n in laws if n in IN_SAMPLE_LAWS or n in ("chinchilla", "rosenfeld")]:
         per_setting = [
@@ -114,11 +114,11 @@ def in_sample(table: FitTable, options: dict[str, Any], laws: list[str]) -> dict
     return {"rmsle": out, "seed_floor": seed_floor(table)}
 
 
-def _sweep_table(name: str) -> FitTable:
+def _sweep_table(name: str) -> CurveTable:
     return load_fit_table(HERE / "data" / f"{name}-cpu.parquet")
 
 
-def _lm_table(key: str) -> FitTable:
+def _lm_table(key: str) -> CurveTable:
     if key.startswith("chinchilla-epoch"):
         points = load_chinchilla(SHARED / "chinchilla_epoch_svg_extracted.csv")
         return load_fit_table(points, size="n_params", data="tokens", metric="loss")

@@ -19,3 +19,7 @@ class DatasetNotAvailable(ScaletimeError):
 
 class UnknownDatasetError(ScaletimeError, ValueError):
     """A dataset name that is not in the registry; the message lists the known names."""
+
+
+class FittingError(ScaletimeError, ValueError):
+    """A table, law or option that the fitter cannot use; the message names the bad value."""

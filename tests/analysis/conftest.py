@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaletime.tables import resolve
+from scaletime.table import resolve
 from scaletime.theory import unified_error
 
 SIZES = (100.0, 300.0, 1_000.0, 3_000.0, 10_000.0, 30_000.0)

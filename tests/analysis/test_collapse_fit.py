@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from scaletime.analysis import collapse, collapse_score, size_curves
-from scaletime.tables import resolve
+from scaletime.table import resolve
 
 
 def test_collapse_recovers_gamma_and_stays_within_seed_noise(make_curves) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scaletime.analysis import ExponentFit, auto_thresholds, fit_exponent, pooled_gamma, tmin_table
-from scaletime.tables import resolve
+from scaletime.table import resolve
 
 
 def _tmin(make_curves, **kwargs):

@@ -14,7 +14,7 @@ from scaletime.analysis import (
     size_curves,
     validity_regime,
 )
-from scaletime.tables import resolve
+from scaletime.table import resolve
 from scaletime.theory import unified_error
 
 

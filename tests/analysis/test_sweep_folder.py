@@ -12,7 +12,7 @@ from scaletime.engine import Measurement
 from scaletime.sweep.plan import plan_runs
 from scaletime.sweep.spec import parse_spec
 from scaletime.sweep.store import ResultStore
-from scaletime.tables import read_table
+from scaletime.table import read_table
 from scaletime.theory import unified_error
 
 SPEC = parse_spec(

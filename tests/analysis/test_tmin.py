@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from scaletime.analysis import auto_thresholds, crossing_time, tmin_summary, tmin_table
-from scaletime.tables import resolve
+from scaletime.table import resolve
 from scaletime.theory import unified_error
 
 

@@ -171,3 +171,17 @@ def test_unified_floor_is_fitted_only_when_the_runs_support_it() -> None:
     est = ScalingLawRegressor("unified").fit(df, groups=df["run_id"])
     assert est.law_.fit_floor and est.params_["floor"] == pytest.approx(0.02, rel=0.3)
     assert len(est.selection_) == 4  # floor on/off × kappa free/harmonic
+
+
+def test_get_params_follows_the_constructor_and_sklearn_clone_works() -> None:
+    import inspect
+
+    names = [p for p in inspect.signature(ScalingLawRegressor.__init__).parameters if p != "self"]
+    est = ScalingLawRegressor("chinchilla-time", n_starts=3, confidence=0.8)
+    assert list(est.get_params()) == names
+    with pytest.raises(ValueError, match="unknown parameter"):
+        est.set_params(no_such=1)
+    sklearn_base = pytest.importorskip("sklearn.base")
+    copy = sklearn_base.clone(est)
+    assert copy is not est and copy.get_params() == est.get_params()
+    assert not hasattr(copy, "params_")

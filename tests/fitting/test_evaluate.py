@@ -12,7 +12,7 @@ from scaletime.fitting.evaluate import (
     median_abs_rel_error,
     rmsle,
 )
-from scaletime.fitting.table import load_fit_table
+from scaletime.table import load_fit_table
 
 
 def test_metrics_follow_their_definitions() -> None:

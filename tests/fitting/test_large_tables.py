@@ -91,7 +91,7 @@ def test_a_capped_pair_uses_twelve_runs_but_predicts_with_all() -> None:
 
 
 def test_frame_records_match_the_slow_conversion() -> None:
-    from scaletime.analysis.analyze import to_jsonable
+    from scaletime.stats import to_jsonable
 
     frame = pd.DataFrame({"a": [1.0, np.nan, np.inf], "b": [1, 2, 3], "c": ["x", None, "z"]})
     assert to_jsonable(frame) == [

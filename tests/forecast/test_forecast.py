@@ -9,10 +9,10 @@ import pytest
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import holdout_split, rmsle
 from scaletime.fitting.synthetic import synthetic_sweep
-from scaletime.fitting.table import load_fit_table
 from scaletime.forecast import ScalingForecaster, compare_budget, forecast, size_for_width
 from scaletime.forecast.backtest import origin_cuts
 from scaletime.forecast.candidates import fit_scale_time
+from scaletime.table import load_fit_table
 
 from .conftest import FAST
 
@@ -63,7 +63,7 @@ def test_scale_time_predictor_recovers_gamma_on_an_exact_shift() -> None:
     table = load_fit_table(pd.DataFrame(rows))
     small = table.frame.loc[table.frame["size"] < 1600]
     sub = type(table)(
-        small.reset_index(drop=True), table.columns, table.setting_columns, table.constant_roles
+        small.reset_index(drop=True), table.roles, table.setting_columns, table.constant_roles
     )
     predict = fit_scale_time(sub)
     assert predict.gamma == pytest.approx(gamma, abs=0.03)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scaletime.analysis import analyze
-from scaletime.report import measure
+from scaletime.analysis import analyze, phenomena
 from scaletime.report.claims import CLAIMS, claims_markdown, evaluate_claims
-from scaletime.tables import resolve
+from scaletime.table import resolve
 
 SGD = {
     "train": {"optimizer": "sgd", "lr_rule": "fixed"},
@@ -101,7 +100,7 @@ def test_shared_cause_holds_on_curves_built_with_it(make_table) -> None:
 
     table = make_table(error, times=np.geomspace(1e-4, 100, 80), noises=(0.1,), jitter=0.002)
     resolved = resolve(table)
-    [ew] = measure.epoch_wise(resolved.frame, resolved.setting_columns, n_boot=100)
+    [ew] = phenomena.epoch_wise(resolved.frame, resolved.setting_columns, n_boot=100)
     fit = analyze(table, n_boot=100).settings[0].exponents["size"]
     entry = {**ew.to_dict(), "gamma_tmin_n": {"value": fit.gamma_, "ci": list(fit.ci_)}}
     claims = {c.key: c for c in evaluate_claims({"dd": {"spec": SGD, "epoch_wise": [entry]}})}

@@ -10,7 +10,6 @@ writes them all.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 
 from scaletime.analysis.collapse import CollapseFit, CollapseScore
 from scaletime.analysis.curves import run_table, size_curves
-from scaletime.analysis.exponent import ExponentFit, pooled_gamma
+from scaletime.analysis.exponent import ExponentFit, Scale, pooled_gamma
 from scaletime.analysis.predict import (
     DIRECTIONS,
     PairPrediction,
@@ -30,7 +29,8 @@ from scaletime.analysis.predict import (
     validity_regime,
 )
 from scaletime.analysis.tmin import auto_thresholds, tmin_summary, tmin_table
-from scaletime.tables import ColumnMapping, ResolvedTable, TableError, read_tables, resolve
+from scaletime.stats import to_jsonable
+from scaletime.table import ColumnMapping, CurveTable, TableError, read_tables, resolve
 
 __all__ = [
     "PAPER_GAMMA_N",
@@ -39,61 +39,12 @@ __all__ = [
     "analyze",
     "exponent_by_time_axis",
     "prediction_errors_by_ratio",
-    "to_jsonable",
 ]
 
 #: The paper's exponent on the parameter-count scale: t_min ∝ 1/p with p = N^{1/3}.
 PAPER_GAMMA_N = 1.0 / 3.0
 
 Verdict = Literal["holds", "partial", "breaks", "undetermined"]
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy → Python, NaN/inf → None, DataFrames → lists of records."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        if len(value) > 32 and all(type(v) is float or type(v) is int for v in value[:32]):
-            numbers = np.asarray(value)  # a long numeric list (a curve): vectorised
-            if numbers.dtype.kind in "fiu" and numbers.ndim == 1:
-                return _numbers(numbers)
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.ndim == 1:
-        return _numbers(value)
-    if isinstance(value, pd.DataFrame):
-        return _frame_records(value)
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _numbers(values: np.ndarray) -> list[Any]:
-    """A 1-D numeric array as a JSON list, NaN/inf as None."""
-    listed = values.tolist()
-    if values.dtype.kind == "f":
-        ok = np.isfinite(values)
-        if not ok.all():
-            listed = [v if k else None for v, k in zip(listed, ok.tolist(), strict=True)]
-    return listed
-
-
-def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """``frame`` as JSON records, vectorised (a 10⁶-row curve table in about a second): numeric
-    columns with NaN/inf as None, other columns through :func:`to_jsonable` value by value."""
-    columns: dict[str, list[Any]] = {}
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
-            listed = _numbers(col.to_numpy())
-        else:
-            listed = [v if type(v) is str else to_jsonable(v) for v in col.tolist()]
-        columns[str(name)] = listed
-    keys = list(columns)
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 @dataclass
@@ -322,7 +273,7 @@ def _analyze_setting(
     curves = size_curves(rows)
 
     exponents: dict[str, ExponentFit] = {}
-    scales = ["size", "p"]
+    scales: list[Scale] = ["size", "p"]
     if runs["width"].notna().all():
         scales.insert(1, "width")
     if len(curves) >= 2 and (table["status"] == "reached").any():
@@ -359,7 +310,7 @@ def _analyze_setting(
             notes.append("some pairs not predicted: fewer than two other sizes to fit γ on")
     else:
         predictions = predict_all_pairs(curves, float(gamma), "given", tolerance)
-    validity = {d: validity_regime(predictions, d) for d in DIRECTIONS}
+    validity: dict[str, ValidityRegime] = {d: validity_regime(predictions, d) for d in DIRECTIONS}
     verdict, reasons = _verdict(predictions, validity, collapse_fit, tolerance)
     if "size" in exponents and exponents["size"].paper_consistent_ is not None:
         fit = exponents["size"]
@@ -401,7 +352,7 @@ def _distinguishing_columns(settings: list[dict[str, Any]]) -> tuple[str, ...]:
 
 
 def analyze(
-    source: str | Path | pd.DataFrame | ResolvedTable | Sequence[str | Path | pd.DataFrame],
+    source: str | Path | pd.DataFrame | CurveTable | Sequence[str | Path | pd.DataFrame],
     mapping: ColumnMapping | None = None,
     *,
     thresholds: Sequence[float] | None = None,
@@ -416,10 +367,10 @@ def analyze(
 
     Parameters
     ----------
-    source : path, DataFrame, ResolvedTable, or a list of paths / DataFrames
+    source : path, DataFrame, CurveTable, or a list of paths / DataFrames
         A sweep folder, a CSV/Parquet tidy table, a DataFrame, or an already resolved table.
         Several sources are read into one table whose ``source`` column tells them apart
-        (:func:`scaletime.tables.read_tables`), e.g. the fixed-lr, Adam and lr ∝ 1/width sweeps.
+        (:func:`scaletime.table.read_tables`), e.g. the fixed-lr, Adam and lr ∝ 1/width sweeps.
     mapping : ColumnMapping, optional
         Column roles (defaults: the tidy-table names).
     thresholds : sequence of float, optional
@@ -440,7 +391,7 @@ def analyze(
         raise ValueError(f"gamma must be a non-negative number, got {gamma}")
     if tolerance <= 0:
         raise ValueError(f"tolerance must be positive, got {tolerance}")
-    if isinstance(source, ResolvedTable):
+    if isinstance(source, CurveTable):
         resolved = source
         mapping = mapping or ColumnMapping()
     else:
@@ -465,7 +416,7 @@ def analyze(
             confidence,
             random_state,
         )
-        for setting, rows in resolved.settings()
+        for setting, rows in resolved.setting_frames()
     ]
     label_columns = _distinguishing_columns([s.setting for s in settings])
     for analysis in settings:

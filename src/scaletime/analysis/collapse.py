@@ -120,7 +120,7 @@ class CollapseFit:
         self.min_overlap = min_overlap
 
     def fit(self, rows: pd.DataFrame) -> CollapseFit:
-        """Fit on the canonical rows of one setting (:func:`scaletime.tables.resolve`)."""
+        """Fit on the canonical rows of one setting (:func:`scaletime.table.resolve`)."""
         if self.gamma_max <= 0:
             raise ValueError(f"gamma_max must be positive, got {self.gamma_max}")
         if not 0 < self.min_overlap <= 1:

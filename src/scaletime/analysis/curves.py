@@ -1,6 +1,6 @@
 """Measured curves of one setting: per-run arrays on a log-time axis, seed means, interpolation.
 
-Every routine here takes the canonical frame of :func:`scaletime.tables.resolve` (columns
+Every routine here takes the canonical frame of :func:`scaletime.table.resolve` (columns
 ``run, size, time, metric`` and optionally ``seed, width``) restricted to one setting. Time is
 handled on a log axis (docs/scale-time.md, "Time axis"): checkpoints at time ≤ 0 (initialisation)
 cannot be placed on it and are left out of every log-time computation.

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from scaletime.analysis.tmin import REACHED
+from scaletime.stats import finite_interval
 
 __all__ = ["PAPER_GAMMA", "SCALES", "ExponentFit", "fit_exponent", "pooled_gamma"]
 
@@ -219,7 +220,6 @@ class ExponentFit:
             pick = rng.integers(0, len(sizes), size=(self.n_boot, len(sizes)))
             boot = _slopes(log_x[pick][:, :, None], means[pick])
 
-        alpha = (1 - self.confidence) / 2
         gamma = -point["pooled"][0]
         # the naive bootstrap of a mean of n values has variance (n−1)/n of the true one:
         # widen the resampled deviations by sqrt(n/(n−1)) (n = median runs per size)
@@ -228,7 +228,7 @@ class ExponentFit:
         boot_gamma = _recentre(-boot["pooled"], gamma, inflation)
         boot_slopes = _recentre(-boot["slope"], -point["slope"][0], inflation)
         self.gamma_ = float(gamma)
-        self.ci_ = _percentile_interval(boot_gamma, alpha)
+        self.ci_ = finite_interval(boot_gamma, self.confidence)
         self.se_ = (
             float(np.nanstd(boot_gamma, ddof=1)) if np.isfinite(boot_gamma).sum() > 1 else np.nan
         )
@@ -241,7 +241,7 @@ class ExponentFit:
         }
         rows = []
         for j, k in enumerate(thresholds):
-            low, high = _percentile_interval(boot_slopes[:, j], alpha)
+            low, high = finite_interval(boot_slopes[:, j], self.confidence)
             with np.errstate(invalid="ignore", divide="ignore"):
                 r2 = 1 - point["ss_res"][0, j] / point["ss_tot"][0, j]
             rows.append(
@@ -303,14 +303,6 @@ def _recentre(samples: np.ndarray, estimate: np.ndarray | float, inflation: floa
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.where(finite, samples, 0.0).sum(axis=0) / finite.sum(axis=0)
     return estimate + inflation * (samples - centre)
-
-
-def _percentile_interval(samples: np.ndarray, alpha: float) -> tuple[float, float]:
-    finite = samples[np.isfinite(samples)]
-    if finite.size < 2:
-        return (np.nan, np.nan)
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
-    return (float(low), float(high))
 
 
 def fit_exponent(

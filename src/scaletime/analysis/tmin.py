@@ -89,13 +89,13 @@ def auto_thresholds(rows: pd.DataFrame, n_thresholds: int = 5, min_sizes: int = 
     return np.array([float(f"{x:.4g}") for x in ladder])
 
 
-def tmin_table(rows: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:
+def tmin_table(rows: pd.DataFrame, thresholds: Sequence[float] | np.ndarray) -> pd.DataFrame:
     """t_min of every run for every threshold.
 
     Parameters
     ----------
     rows : DataFrame
-        Canonical rows of one setting (:func:`scaletime.tables.resolve`).
+        Canonical rows of one setting (:func:`scaletime.table.resolve`).
     thresholds : sequence of float
 
     Returns

@@ -277,7 +277,7 @@ def analyze(
     """Scale-time equivalence from measured curves: t_min, γ, collapse, predictions, validity."""
     check_output(json_out, "--json")
     from scaletime.analysis import analyze as run_analysis
-    from scaletime.tables import ColumnMapping
+    from scaletime.table import ColumnMapping
 
     if not tolerance > 0:
         raise typer.BadParameter(f"must be positive, got {tolerance}", param_hint="--tolerance")

@@ -14,6 +14,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from scaletime.cli.columns import (
+    Columns,
+    DataColumn,
+    Derive,
+    GroupBy,
+    MetricColumn,
+    NoiseColumn,
+    RunColumn,
+    SeedColumn,
+    SizeColumn,
+    TimeColumn,
+    Where,
+    split_list,
+)
 from scaletime.cli.common import check_output, failure, safe
 from scaletime.errors import ScaletimeError
 from scaletime.fitting.errors import FitConvergenceWarning
@@ -22,7 +36,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scaletime.fitting.estimator import ScalingLawRegressor
-    from scaletime.fitting.table import FitTable
 
 console = Console()
 err_console = Console(stderr=True)
@@ -46,46 +59,6 @@ def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
     return value
-
-
-def _split_list(text: str | None, option: str) -> list[str] | None:
-    if text is None:
-        return None
-    items = [part.strip() for part in text.split(",") if part.strip()]
-    if not items:
-        raise typer.BadParameter("give at least one name", param_hint=option)
-    return items
-
-
-def _load(
-    source: Any,
-    size: str | None,
-    time: str | None,
-    data: str | None,
-    noise: str | None,
-    metric: str | None,
-    seed_column: str | None,
-    run: str | None,
-    group_by: str | None,
-    where: str | None,
-    derive: list[str] | None,
-) -> FitTable:
-    """The table mapped onto the fitting roles (``source``: path or DataFrame)."""
-    from scaletime.fitting.table import load_fit_table
-
-    return load_fit_table(
-        source,
-        size=size,
-        time=time,
-        data=data,
-        noise=noise,
-        metric=metric,
-        seed=seed_column,
-        run=run,
-        group_by=_split_list(group_by, "--group-by"),
-        where=where,
-        derive=derive or (),
-    )
 
 
 # ------------------------------------------------------------------------------------ fit
@@ -112,18 +85,16 @@ def fit(
     table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
     law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
-    size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(
-        None, help="Training-time column [lr_time if present, else epoch]."
-    ),
-    data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
-    noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
-    metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
-    seed_column: str | None = typer.Option(None, "--seed-column", help="Seed column [seed]."),
-    run: str | None = typer.Option(None, help="Run-identifier column [run_id]."),
-    group_by: str | None = typer.Option(None, help="Setting columns, comma-separated."),
-    where: str | None = typer.Option(None, help="Row filter, e.g. \"arch == 'mlp'\"."),
-    derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
+    size: SizeColumn = None,
+    time: TimeColumn = None,
+    data: DataColumn = None,
+    noise: NoiseColumn = None,
+    metric: MetricColumn = None,
+    seed_column: SeedColumn = None,
+    run: RunColumn = None,
+    group_by: GroupBy = None,
+    where: Where = None,
+    derive: Derive = None,
     loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
     delta: float = typer.Option(1e-3, help="Huber threshold (log units)."),
     starts: int = typer.Option(8, help="Local optimisations (multi-start)."),
@@ -137,39 +108,29 @@ def fit(
 ) -> None:
     """Fit a scaling law to a table and save it as JSON (with bootstrap intervals)."""
     check_output(out, "--out")
-    from scaletime.fitting.estimator import ScalingLawRegressor
-    from scaletime.fitting.laws import get_law
-    from scaletime.fitting.table import single_setting
+    from scaletime.fitting.api import check_law_fits_table
+    from scaletime.fitting.api import fit as fit_law
+    from scaletime.table import single_setting
 
     _check_choice(loss, _LOSSES, "--loss")
     _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
+    columns = Columns.of(
+        size=size,
+        time=time,
+        data=data,
+        noise=noise,
+        metric=metric,
+        seed=seed_column,
+        run=run,
+        group_by=group_by,
+        where=where,
+        derive=derive,
+    )
     try:
-        fit_table = single_setting(
-            _load(table, size, time, data, noise, metric, seed_column, run, group_by, where, derive)
-        )
+        fit_table = single_setting(columns.load(table))
         options = {"n_breaks": breaks} if law in ("bnsl", "bnsl2") and breaks != 1 else None
         law_name = "bnsl" if options else law
-        roles = get_law(law_name, **(options or {})).roles
-        others = sorted(fit_table.varying_roles() - set(roles))
-        if len(roles) == 1 and others:
-            raise ScaletimeError(
-                f"law {law!r} fits one curve along {roles[0]}, but {', '.join(others)} vary in "
-                "this table; select one curve with --where (or use `scaletime evaluate`, which "
-                "fits one-variable laws curve by curve)"
-            )
-        est = ScalingLawRegressor(
-            law_name,
-            law_options=options,
-            loss=loss,
-            delta=delta,
-            n_starts=starts,
-            start="random" if random_starts else "grid",
-            n_bootstrap=bootstrap,
-            confidence=confidence,
-            random_state=random_state,
-            n_jobs=jobs,
-        )
-        groups = fit_table.groups(bootstrap_by)
+        check_law_fits_table(law_name, fit_table, options)
         err_console.print(
             f"fitting {law_name} to {len(fit_table.frame)} rows"
             + (" (choosing among its nested forms)" if law_name == "unified" else "")
@@ -188,17 +149,22 @@ def fit(
             task = progress.add_task("bootstrap", total=bootstrap)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", FitConvergenceWarning)
-                est.fit(
-                    fit_table.frame, groups=groups, progress=lambda k: progress.advance(task, k)
+                est = fit_law(
+                    fit_table,
+                    law_name,
+                    bootstrap_by=bootstrap_by,
+                    progress=lambda k: progress.advance(task, k),
+                    law_options=options,
+                    loss=loss,
+                    delta=delta,
+                    n_starts=starts,
+                    start="random" if random_starts else "grid",
+                    n_bootstrap=bootstrap,
+                    confidence=confidence,
+                    random_state=random_state,
+                    n_jobs=jobs,
                 )
-        est.metadata_ = {
-            "source": str(table),
-            "columns": fit_table.columns,
-            "where": where,
-            "derive": list(derive or []),
-            "bootstrap_by": bootstrap_by,
-            "notes": fit_table.notes,
-        }
+        est.metadata_.update(source=str(table), where=where, derive=list(derive or []))
         est.to_json(out)
     except (ScaletimeError, ValueError) as err:
         raise _fail(err) from None
@@ -325,18 +291,16 @@ def evaluate(
         None, help="Column marking fitted rows (1/true) and held-out rows (0/false) instead."
     ),
     laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
-    size: str | None = typer.Option(None, help="Model-size column [n_params]."),
-    time: str | None = typer.Option(
-        None, help="Training-time column [lr_time if present, else epoch]."
-    ),
-    data: str | None = typer.Option(None, help="Data-size column [data_size if present]."),
-    noise: str | None = typer.Option(None, help="Label-noise column [label_noise if present]."),
-    metric: str | None = typer.Option(None, help="Metric column, positive [test_error]."),
-    seed_column: str | None = typer.Option(None, "--seed-column", help="Seed column [seed]."),
-    run: str | None = typer.Option(None, help="Run-identifier column [run_id]."),
-    group_by: str | None = typer.Option(None, help="Setting / curve columns, comma-separated."),
-    where: str | None = typer.Option(None, help="Row filter, e.g. \"arch == 'mlp'\"."),
-    derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
+    size: SizeColumn = None,
+    time: TimeColumn = None,
+    data: DataColumn = None,
+    noise: NoiseColumn = None,
+    metric: MetricColumn = None,
+    seed_column: SeedColumn = None,
+    run: RunColumn = None,
+    group_by: GroupBy = None,
+    where: Where = None,
+    derive: Derive = None,
     loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
     starts: int = typer.Option(4, help="Local optimisations per fit."),
     max_rows: int = typer.Option(
@@ -350,11 +314,11 @@ def evaluate(
 
     from scaletime.fitting.evaluate import evaluate_holdout, evaluate_laws
     from scaletime.fitting.laws import LAWS
-    from scaletime.tables import read_table
+    from scaletime.table import read_table
 
     _check_choice(holdout, ("size", "time", "data"), "--holdout")
     _check_choice(loss, _LOSSES, "--loss")
-    names = _split_list(laws, "--laws") or list(LAWS)
+    names = split_list(laws, "--laws") or list(LAWS)
     unknown = [n for n in names if n not in LAWS]
     if unknown:
         raise typer.BadParameter(
@@ -365,6 +329,18 @@ def evaluate(
             f"0 (all rows) or at least 10, got {max_rows}", param_hint="--max-rows"
         )
     fit_options = {"loss": loss, "n_starts": starts, "max_rows": max_rows or None}
+    columns = Columns.of(
+        size=size,
+        time=time,
+        data=data,
+        noise=noise,
+        metric=metric,
+        seed=seed_column,
+        run=run,
+        group_by=group_by,
+        where=where,
+        derive=derive,
+    )
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -386,28 +362,15 @@ def evaluate(
                         + ", ".join(map(str, df.columns))
                     )
                 flag = df[split_column].astype(bool)
-                args = (size, time, data, noise, metric, seed_column, run, group_by, where, derive)
-                train = _load(df[flag], *args)
-                test = _load(df[~flag], *args)
+                train = columns.load(df[flag])
+                test = columns.load(df[~flag])
                 result = evaluate_laws(
                     train, test, laws=names, axis=None, fit_options=fit_options, on_law=on_law
                 )
                 title = f"held out: rows with {split_column} false"
                 setting_cols = list(train.varying_settings)
             else:
-                full = _load(
-                    table,
-                    size,
-                    time,
-                    data,
-                    noise,
-                    metric,
-                    seed_column,
-                    run,
-                    group_by,
-                    where,
-                    derive,
-                )
+                full = columns.load(table)
                 result, threshold = evaluate_holdout(
                     full,
                     axis=holdout,
@@ -417,7 +380,7 @@ def evaluate(
                     fit_options=fit_options,
                     on_law=on_law,
                 )
-                column = full.columns.get(holdout, holdout)
+                column = full.roles.get(holdout, holdout)
                 title = safe(f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)")
                 setting_cols = list(full.varying_settings)
     except (ScaletimeError, ValueError) as err:

@@ -13,8 +13,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaletime.cli.columns import (
+    Columns,
+    DataColumnNamed,
+    Derive,
+    GroupBy,
+    MetricColumn,
+    NoiseColumnNamed,
+    RunColumn,
+    SeedColumn,
+    SizeColumnNamed,
+    TimeColumnNamed,
+    Where,
+    split_list,
+)
 from scaletime.cli.common import check_output, safe
-from scaletime.cli.fit_cmd import _fail, _fmt, _load, _split_list
+from scaletime.cli.fit_cmd import _fail, _fmt
 from scaletime.errors import ScaletimeError
 
 console = Console()
@@ -142,18 +156,16 @@ def forecast(
     method: str = typer.Option("auto", help="auto, select or ensemble."),
     out: Path | None = typer.Option(None, "-o", "--out", help="Write the forecast as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of data and forecast."),
-    size_column: str | None = typer.Option(None, help="Model-size column (default n_params)."),
-    time_column: str | None = typer.Option(
-        None, help="Time column (default lr_time if present, else epoch)."
-    ),
-    data_column: str | None = typer.Option(None, help="Data-size column (default data_size)."),
-    noise_column: str | None = typer.Option(None, help="Noise column (default label_noise)."),
-    metric: str | None = typer.Option(None, help="Metric column (default test_error)."),
-    seed_column: str | None = typer.Option(None, help="Seed column (default seed)."),
-    run: str | None = typer.Option(None, help="Run-identifier column (default run_id)."),
-    group_by: str | None = typer.Option(None, help="Setting columns, comma-separated."),
-    where: str | None = typer.Option(None, help="Row filter, e.g. \"arch == 'mlp'\"."),
-    derive: list[str] = typer.Option(None, help="Computed column 'NAME = EXPR' (repeatable)."),
+    size_column: SizeColumnNamed = None,
+    time_column: TimeColumnNamed = None,
+    data_column: DataColumnNamed = None,
+    noise_column: NoiseColumnNamed = None,
+    metric: MetricColumn = None,
+    seed_column: SeedColumn = None,
+    run: RunColumn = None,
+    group_by: GroupBy = None,
+    where: Where = None,
+    derive: Derive = None,
 ) -> None:
     """Forecast a bigger / longer / more-data model, with backtested forecaster choice and a
     calibrated interval; or, with --factor or --budget, which way to spend more compute wins."""
@@ -162,7 +174,7 @@ def forecast(
     from scaletime.forecast import compare_budget, size_for_width
     from scaletime.forecast import forecast as run_forecast
     from scaletime.forecast.api import base_point, budget_factor
-    from scaletime.tables import read_table
+    from scaletime.table import read_table
 
     if method not in ("auto", "select", "ensemble"):
         raise typer.BadParameter(
@@ -173,31 +185,31 @@ def forecast(
     if factor is not None and budget is not None:
         raise typer.BadParameter("give --factor or --budget, not both", param_hint="--budget")
     try:
-        fit_table = _load(
-            table,
-            size_column,
-            time_column,
-            data_column,
-            noise_column,
-            metric,
-            seed_column,
-            run,
-            group_by,
-            where,
-            derive,
-        )
-        candidates = _split_list(laws, "--forecasters")
+        fit_table = Columns.of(
+            size=size_column,
+            time=time_column,
+            data=data_column,
+            noise=noise_column,
+            metric=metric,
+            seed=seed_column,
+            run=run,
+            group_by=group_by,
+            where=where,
+            derive=derive,
+        ).load(table)
+        candidates = split_list(laws, "--forecasters")
         if width is not None:
             size = size_for_width(read_table(table), width)
             err_console.print(f"width {_fmt(width)} → size {_fmt(size)} (from the table's widths)")
         say = _progress()
         if factor is not None or budget is not None:
-            from scaletime.fitting.table import single_setting
+            from scaletime.table import single_setting
 
             fit_table = single_setting(fit_table)
             base = base_point(fit_table)
             if budget is not None:
                 factor = budget_factor(read_table(table), budget, base)
+            assert factor is not None  # given, or set from the budget just above
             err_console.print(f"comparing three ways to spend {_fmt(factor)}× the compute ...")
             comparison = compare_budget(
                 fit_table,
@@ -269,12 +281,13 @@ def plan(
     try:
         base = load_spec(spec or Path(str(files("scaletime") / "configs" / "demo.toml")))
         if pilot is not None:
-            from scaletime.fitting.table import load_fit_table, single_setting
             from scaletime.forecast.candidates import fit_scale_time
+            from scaletime.table import load_fit_table, single_setting
 
             # epochs are what the plan sets, so γ is fitted on the epoch axis
             pilot_table = single_setting(load_fit_table(pilot, time="epoch"))
-            gamma = float(fit_scale_time(pilot_table).gamma)
+            # fit_scale_time attaches gamma to the predictor function
+            gamma = float(fit_scale_time(pilot_table).gamma)  # type: ignore[attr-defined]
             err_console.print(f"gamma {gamma:.3g}, fitted on the pilot {pilot} (time in epochs)")
         planned = plan_sweep(
             base,

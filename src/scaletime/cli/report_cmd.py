@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
@@ -80,7 +81,9 @@ def report(
             return
         _fail(f"{folder} holds no results.sqlite (a sweep folder) nor claims.json (a reproduction)")
     try:
-        g: str | float = gamma if gamma in ("paper", "fit") else float(gamma)
+        g: Literal["paper", "fit"] | float = (
+            "fit" if gamma == "fit" else "paper" if gamma == "paper" else float(gamma)
+        )
     except ValueError:
         _fail(f"--gamma must be paper, fit or a number; got {gamma!r}")
     options = ReportOptions(

@@ -14,6 +14,7 @@ import tempfile
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -111,7 +112,11 @@ def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     handle, tmp_name = tempfile.mkstemp(prefix=path.stem + ".", suffix=".npz.tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, format_version=np.int64(CACHE_FORMAT_VERSION), **arrays)
+            # Any values: numpy's stub would check a ``**dict[str, ndarray]`` against the
+            # ``allow_pickle: bool`` keyword
+            np.savez(
+                out, format_version=np.int64(CACHE_FORMAT_VERSION), **cast(dict[str, Any], arrays)
+            )
         os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; the cache is ordinary readable data
         os.replace(tmp_name, path)
     except BaseException:

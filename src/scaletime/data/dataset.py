@@ -19,7 +19,7 @@ def array_sha256(array: np.ndarray) -> str:
     array = np.ascontiguousarray(array)
     digest = hashlib.sha256()
     digest.update(f"{array.dtype.str}|{array.shape}|".encode())
-    digest.update(memoryview(array).cast("B"))
+    digest.update(array.data.cast("B"))  # ndarray.data: the memoryview of its buffer
     return digest.hexdigest()
 
 

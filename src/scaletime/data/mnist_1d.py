@@ -22,10 +22,11 @@ def mnist1d_options(**options: object) -> dict[str, int]:
         raise ValueError(
             f"unknown mnist1d option(s) {sorted(unknown)}; allowed: {sorted(MNIST1D_DEFAULTS)}"
         )
-    merged = {**MNIST1D_DEFAULTS, **options}
-    for key, value in merged.items():
+    merged: dict[str, int | np.integer] = {}
+    for key, value in {**MNIST1D_DEFAULTS, **options}.items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise ValueError(f"mnist1d option {key} must be a non-negative integer, got {value!r}")
+        merged[key] = value
     total = int(merged["n_train"]) + int(merged["n_test"])
     if merged["n_train"] < 1 or merged["n_test"] < 1 or total % 10:
         raise ValueError(

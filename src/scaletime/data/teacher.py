@@ -69,7 +69,8 @@ def _int_option(options: dict[str, object], key: str, minimum: int) -> int:
 
 def _float_option(options: dict[str, object], key: str) -> float:
     value = options[key]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    # numpy's ufunc stubs take no numbers.Real (the value is a float, int or numpy scalar here)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):  # type: ignore[call-overload]
         raise ValueError(f"teacher option {key} must be a finite number, got {value!r}")
     return float(value)
 

@@ -18,6 +18,7 @@ convolution (``groups = 1``) with all M_k·w_k output channels.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch.nn import functional as F
@@ -91,7 +92,7 @@ class CNNEnsemble:
         k = next(i for i, b in enumerate(lay.buckets) if slot in b.slots)
         m = lay.bucket_members(k).index(member)
         chans = self.bucket_channels(k)
-        out = []
+        out: list[tuple[str, tuple, str, bool]] = []
         for i in range(self.depth):
             rows = slice(m * chans[i], m * chans[i] + w * 2**i)
             inputs = slice(0, self.in_channels if i == 0 else w * 2 ** (i - 1))
@@ -211,8 +212,12 @@ class CNNEnsemble:
         """
         self.params.grad.zero_()
         outs = self._forward(xb, shared=False)
-        total = sum(
-            example_loss(out, t, loss).mean(1).sum() for out, t in zip(outs, targets, strict=True)
+        total = cast(  # a tensor: there is at least one bucket
+            torch.Tensor,
+            sum(
+                example_loss(out, t, loss).mean(1).sum()
+                for out, t in zip(outs, targets, strict=True)
+            ),
         )
         total.backward()
         self.steps += 1

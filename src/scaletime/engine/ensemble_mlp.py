@@ -33,6 +33,7 @@ a unit shared by its group.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch.nn import functional as F
@@ -97,7 +98,7 @@ class MLPEnsemble:
         self.layout = layout
         first = models[0]
         self.depth = len(first.hidden)
-        self.input_dim = first.hidden[0].in_features
+        self.input_dim = cast(torch.nn.Linear, first.hidden[0]).in_features  # ModuleList item
         self.num_outputs = first.output.out_features
         self.rows = _FirstLayerRows(layout)
         g, d, k_out, r = layout.n_groups, self.input_dim, self.num_outputs, self.rows.total

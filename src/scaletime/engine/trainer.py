@@ -160,7 +160,10 @@ def plan_chunks(
             )
 
         for widths, groups in grids.items():
-            pieces, current, used = [], [], 0  # split the slots if one group is over budget
+            # split the slots if one group is over budget
+            pieces: list[list[int]] = []
+            current: list[int] = []
+            used = 0
             for s, w in enumerate(widths):
                 if current and used + cost(w) > budget:
                     pieces.append(current)

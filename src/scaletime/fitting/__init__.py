@@ -29,12 +29,11 @@ from scaletime.fitting.external import (
 from scaletime.fitting.laws import LAWS, Law, Param, get_law
 from scaletime.fitting.losses import Loss, get_loss
 from scaletime.fitting.synthetic import synthetic_sweep
-from scaletime.fitting.table import FitTable, load_fit_table
+from scaletime.table import load_fit_table  # re-exported: fitting starts from it
 
 __all__ = [
     "LAWS",
     "FitConvergenceWarning",
-    "FitTable",
     "FittingError",
     "Law",
     "Loss",

@@ -1,5 +1,5 @@
 """Bootstrap over runs (or seeds): resampling, refits, intervals (docs/fitting.md,
-"Uncertainty").
+"Uncertainty"). Intervals and the group index are :mod:`scaletime.stats`'.
 
 Points of one training curve are strongly correlated, so resampling them would give intervals
 far too narrow. The unit of resampling is a *group*, a run or a seed: each replicate draws as
@@ -13,23 +13,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from scaletime.stats import factorize as _factorize
+from scaletime.stats import group_index
+
 #: Quantile levels at which the residual distribution is stored (for new-run intervals).
 RESIDUAL_LEVELS = np.linspace(0.0, 1.0, 401)
-
-
-def group_index(groups: Sequence[object] | np.ndarray) -> list[np.ndarray]:
-    """Row indices of each group, in order of first appearance."""
-    codes, uniques = _factorize(np.asarray(groups))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return [order[bounds[g] : bounds[g + 1]] for g in range(len(uniques))]
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniques, first, codes = np.unique(values, return_index=True, return_inverse=True)
-    rank = np.empty(len(uniques), dtype=int)
-    rank[np.argsort(first)] = np.arange(len(uniques))
-    return rank[codes.ravel()], uniques[np.argsort(first)]
 
 
 #: A bootstrap resample of more rows than this is refitted on this many of them, drawn at random
@@ -99,13 +87,6 @@ def _refit_chunk(
     return [refit(idx) for idx in chunk]
 
 
-def percentile_interval(samples: np.ndarray, confidence: float, axis: int = 0) -> np.ndarray:
-    """Equal-tailed percentile interval: ``[q_{(1-c)/2}, q_{(1+c)/2}]`` along ``axis``."""
-    check_confidence(confidence)
-    tail = (1.0 - confidence) / 2.0
-    return np.quantile(samples, [tail, 1.0 - tail], axis=axis)
-
-
 def residual_quantiles(residuals: np.ndarray, n_params: int = 0) -> np.ndarray:
     """Quantiles (at :data:`RESIDUAL_LEVELS`) of ``log y - log y_hat``; for in-sample residuals
     (``n_params = k > 0``) spread about their median by ``sqrt(n / (n - k))``."""
@@ -162,10 +143,3 @@ def predictive_log_samples(
     b = rng.integers(0, log_means.shape[0], size=n_samples)
     e = np.interp(rng.random(n_samples), RESIDUAL_LEVELS, residual_q)
     return log_means[b] + e[:, None]
-
-
-def check_confidence(confidence: float) -> float:
-    """``confidence`` if it lies strictly between 0 and 1, else a ValueError naming it."""
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-    return float(confidence)

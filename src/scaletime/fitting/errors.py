@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from scaletime.errors import ScaletimeError
+from scaletime.errors import FittingError
 
-
-class FittingError(ScaletimeError, ValueError):
-    """A table, law or option that the fitter cannot use; the message names the bad value."""
+__all__ = ["FitConvergenceWarning", "FittingError"]
 
 
 class FitConvergenceWarning(UserWarning):

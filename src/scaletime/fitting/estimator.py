@@ -3,21 +3,20 @@ JSON (docs/fitting.md)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from scaletime.fitting.bootstrap import (
     BOOTSTRAP_ROWS,
-    check_confidence,
     group_resamples,
     out_of_bag_residuals,
-    percentile_interval,
     predictive_log_samples,
     residual_quantiles,
     run_refits,
@@ -35,6 +34,7 @@ from scaletime.fitting.optimize import (
     local_fit,
     multistart_fit,
 )
+from scaletime.stats import check_confidence, from_jsonable, percentile_interval, to_jsonable
 
 FORMAT_VERSION = 1
 #: Roles along which a law scales; one that is constant in the fitted rows cannot be identified.
@@ -157,6 +157,13 @@ class ScalingLawRegressor:
         role -> (min, max) of the fitted inputs (predictions outside extrapolate).
     """
 
+    # Annotations only (no class attributes): fitted attributes whose first assignment is None.
+    bootstrap_params_: np.ndarray | None
+    params_interval_: dict[str, tuple[float, float]] | None
+    #: Free-form provenance (source, columns, notes) set by ``fit_table``, the CLI and
+    #: :meth:`from_dict`; absent on a plain :meth:`fit` (``to_dict`` then writes ``{}``).
+    metadata_: dict[str, Any]
+
     def __init__(
         self,
         law: str | Law = "unified",
@@ -189,24 +196,15 @@ class ScalingLawRegressor:
         self.max_rows = max_rows
 
     # ---------------------------------------------------------------- scikit-learn plumbing
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The constructor's parameter names, read from its signature (as scikit-learn does)."""
+        signature = inspect.signature(cls.__init__)
+        return [p for p in signature.parameters if p != "self"]
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor arguments (scikit-learn convention)."""
-        names = (
-            "law",
-            "law_options",
-            "loss",
-            "delta",
-            "n_starts",
-            "max_grid",
-            "start",
-            "n_bootstrap",
-            "confidence",
-            "random_state",
-            "max_nfev",
-            "n_jobs",
-            "max_rows",
-        )
-        return {k: getattr(self, k) for k in names}
+        """Constructor arguments (scikit-learn convention: ``sklearn.base.clone`` works)."""
+        return {k: getattr(self, k) for k in self._get_param_names()}
 
     def set_params(self, **params: Any) -> ScalingLawRegressor:
         valid = self.get_params()
@@ -222,7 +220,8 @@ class ScalingLawRegressor:
         if self.delta == "auto" and self.loss != "huber":
             raise ValueError("delta='auto' goes with loss='huber'")
         if self.delta != "auto":
-            get_loss(self.loss, self.delta)  # a bad delta fails here, naming it
+            # any string but 'auto' is passed on too, so that Loss rejects it
+            get_loss(self.loss, cast(float, self.delta))  # a bad delta fails here, naming it
         if int(self.n_bootstrap) < 0:
             raise ValueError(f"n_bootstrap must be >= 0, got {self.n_bootstrap}")
         if int(self.n_jobs) < 1:
@@ -313,7 +312,9 @@ class ScalingLawRegressor:
         n_groups = len(np.unique(groups))
         rng = np.random.default_rng(self.random_state)
         use_auto = self.loss == "huber" and self.delta == "auto"
-        loss = get_loss("mse" if use_auto else self.loss, 1e-3 if use_auto else self.delta)
+        loss = get_loss(
+            "mse" if use_auto else self.loss, 1e-3 if use_auto else cast(float, self.delta)
+        )
         self.selection_ = []
         chosen = None
         variants = law.prepare(inputs).variants()
@@ -426,12 +427,13 @@ class ScalingLawRegressor:
                     stacklevel=2,
                 )
             ok = [k for k, r in enumerate(results) if r is not None]
+            ok_results = [r for r in results if r is not None]  # results[k] for k in ok
             if ok:
-                self.bootstrap_params_ = np.vstack([results[k] for k in ok])
+                self.bootstrap_params_ = np.vstack(ok_results)
                 self._set_params_interval()
 
                 def residual_of(b: int, rows: np.ndarray) -> np.ndarray:
-                    values = dict(zip(self.param_names_, results[ok[b]], strict=True))
+                    values = dict(zip(self.param_names_, ok_results[b], strict=True))
                     sub = {k: v[rows] for k, v in inputs.items()}
                     with np.errstate(all="ignore"):
                         return np.log(y[rows]) - np.log(law.predict(sub, values))
@@ -445,6 +447,7 @@ class ScalingLawRegressor:
         return self
 
     def _set_params_interval(self) -> None:
+        assert self.bootstrap_params_ is not None  # called once the bootstrap has run
         lo, hi = percentile_interval(self.bootstrap_params_, self.confidence)
         self.params_interval_ = {
             name: (float(a), float(b)) for name, a, b in zip(self.param_names_, lo, hi, strict=True)
@@ -459,6 +462,7 @@ class ScalingLawRegressor:
         )
 
     def _bootstrap_log_means(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        assert self.bootstrap_params_ is not None  # the caller checked
         rows = []
         for vec in self.bootstrap_params_:
             values = dict(zip(self.param_names_, vec, strict=True))
@@ -565,7 +569,7 @@ class ScalingLawRegressor:
         """Write :meth:`to_dict` to ``path`` (non-finite numbers as strings)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_json_safe(self.to_dict()), indent=1))
+        path.write_text(json.dumps(to_jsonable(self.to_dict(), nonfinite="text"), indent=1))
         return path
 
     @classmethod
@@ -573,7 +577,7 @@ class ScalingLawRegressor:
         """Rebuild a fitted estimator from :meth:`to_dict` output."""
         from scaletime.fitting.schema import validate_fit_file
 
-        data = _json_restore(data)
+        data = from_jsonable(data)
         validate_fit_file(data)
         try:
             law = law_from_config(data["law"])
@@ -798,28 +802,6 @@ def _log_r2(y: np.ndarray, y_pred: np.ndarray) -> float:
     ss_res = float(np.sum((ly - lp) ** 2))
     ss_tot = float(np.sum((ly - ly.mean()) ** 2))
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return str(obj)  # "inf", "-inf", "nan"
-    return obj
-
-
-def _json_restore(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _json_restore(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_restore(v) for v in obj]
-    if obj in ("inf", "-inf", "nan"):
-        return float(obj)
-    return obj
 
 
 def load_fit(path: str | Path) -> ScalingLawRegressor:

@@ -28,7 +28,7 @@ import pandas as pd
 from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.estimator import ScalingLawRegressor
 from scaletime.fitting.laws import LAWS, Law, get_law
-from scaletime.fitting.table import FitTable
+from scaletime.table import CurveTable
 
 HOLDOUT_AXES: tuple[str, ...] = ("size", "time", "data")
 
@@ -69,8 +69,8 @@ def holdout_threshold(
 
 
 def holdout_split(
-    table: FitTable, axis: str = "size", fraction: float = 0.25, cut: float | None = None
-) -> tuple[FitTable, FitTable, float]:
+    table: CurveTable, axis: str = "size", fraction: float = 0.25, cut: float | None = None
+) -> tuple[CurveTable, CurveTable, float]:
     """Split ``table`` into (train, test, threshold): test holds the rows with ``axis >=
     threshold`` (the larger models, later times or larger data)."""
     if axis not in HOLDOUT_AXES:
@@ -85,10 +85,10 @@ def holdout_split(
     return subset(table, ~test), subset(table, test), threshold
 
 
-def subset(table: FitTable, mask: np.ndarray) -> FitTable:
-    return FitTable(
+def subset(table: CurveTable, mask: np.ndarray) -> CurveTable:
+    return CurveTable(
         table.frame.loc[mask].reset_index(drop=True),
-        table.columns,
+        table.roles,
         table.setting_columns,
         table.constant_roles,
         table.varying_settings,
@@ -116,7 +116,7 @@ def is_one_variable(law: Law) -> bool:
     return len(law.roles) == 1
 
 
-def not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
+def not_applicable(law: Law, train: CurveTable, axis: str | None) -> str | None:
     """Why ``law`` cannot be scored on this split, or None."""
     for role in law.roles:
         if role in law.optional_roles:
@@ -136,7 +136,7 @@ def not_applicable(law: Law, train: FitTable, axis: str | None) -> str | None:
     return None
 
 
-def curve_keys(table: FitTable, x: str) -> list[str]:
+def curve_keys(table: CurveTable, x: str) -> list[str]:
     roles = [
         r
         for r in ("size", "data", "noise", "time")
@@ -161,8 +161,8 @@ EVALUATE_MAX_ROWS = 5_000
 
 def fit_and_score(
     law: str | Law,
-    train: FitTable,
-    test: FitTable,
+    train: CurveTable,
+    test: CurveTable,
     *,
     axis: str | None,
     fit_options: dict[str, Any] | None = None,
@@ -221,8 +221,8 @@ def fitted_mask(frame: pd.DataFrame, est: ScalingLawRegressor) -> np.ndarray:
 
 def score_law(
     law: str | Law,
-    train: FitTable,
-    test: FitTable,
+    train: CurveTable,
+    test: CurveTable,
     *,
     axis: str | None,
     fit_options: dict[str, Any] | None = None,
@@ -231,7 +231,7 @@ def score_law(
     return fit_and_score(law, train, test, axis=axis, fit_options=fit_options)[0]
 
 
-def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dict[str, Any]):
+def _score_per_curve(law: Law, train: CurveTable, test: CurveTable, fit_options: dict[str, Any]):
     x = law.roles[0]
     keys = curve_keys(train, x)
     n_params = len(law.param_specs(None))
@@ -258,8 +258,8 @@ def _score_per_curve(law: Law, train: FitTable, test: FitTable, fit_options: dic
 
 
 def evaluate_laws(
-    train: FitTable,
-    test: FitTable,
+    train: CurveTable,
+    test: CurveTable,
     *,
     laws: Sequence[str] | None = None,
     axis: str | None = None,
@@ -297,7 +297,7 @@ def evaluate_laws(
 
 
 def evaluate_holdout(
-    table: FitTable,
+    table: CurveTable,
     *,
     axis: str = "size",
     fraction: float = 0.25,
@@ -325,7 +325,7 @@ def evaluate_holdout(
 BASELINES: tuple[str, ...] = ("constant", "last-value")
 
 
-def _other_roles(table: FitTable, axis: str | None) -> list[str]:
+def _other_roles(table: CurveTable, axis: str | None) -> list[str]:
     return [
         r
         for r in ("size", "time", "data", "noise")
@@ -333,7 +333,7 @@ def _other_roles(table: FitTable, axis: str | None) -> list[str]:
     ]
 
 
-def baseline_predictions(train: FitTable, test: FitTable, axis: str) -> dict[str, np.ndarray]:
+def baseline_predictions(train: CurveTable, test: CurveTable, axis: str) -> dict[str, np.ndarray]:
     """Predictions of the naive forecasters on ``test`` (rows in order):
 
     * ``constant`` — one number: the mean metric of the fitted rows at the edge of ``axis``
@@ -375,7 +375,7 @@ def _nearest(edge: pd.DataFrame, query: pd.DataFrame, roles: list[str]) -> np.nd
     return out
 
 
-def seed_floor(table: FitTable, rows: np.ndarray | None = None) -> float:
+def seed_floor(table: CurveTable, rows: np.ndarray | None = None) -> float:
     """The seed-to-seed noise floor: RMSLE of one seed's metric against the mean of the other
     seeds at the same size, time, data and noise (rows with at least two seeds; ``rows`` a
     boolean mask of the rows scored). NaN without a seed column or with one seed."""

@@ -17,7 +17,7 @@ import itertools
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -144,7 +144,7 @@ def fit_chinchilla_epoch(
         )
         if res.fun < best_f:
             best_x, best_f = res.x, float(res.fun)
-    a, b, e, alpha, beta = best_x
+    a, b, e, alpha, beta = cast(np.ndarray, best_x)  # None only if every start gave NaN
     return {
         "params": {
             "E": float(np.exp(e)),

@@ -92,12 +92,12 @@ def synthetic_sweep(
     """
     law = get_law(law)
     rng = np.random.default_rng(random_state)
-    times = np.asarray(times, dtype=float)
+    time_grid = np.asarray(times, dtype=float)
     frames = []
     for run_id, (n, d, s, seed) in enumerate(
         itertools.product(sizes, data_sizes, label_noises, seeds)
     ):
-        epochs = np.concatenate([[0.0], times]) if include_init else times
+        epochs = np.concatenate([[0.0], time_grid]) if include_init else time_grid
         k = len(epochs)
         inputs = {
             "size": np.full(k, float(n)),

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scaletime.analysis.analyze import to_jsonable
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import HOLDOUT_AXES
-from scaletime.fitting.table import FitTable, load_fit_table, single_setting
 from scaletime.forecast.model import ScalingForecaster
+from scaletime.stats import to_jsonable
+from scaletime.table import CurveTable, load_fit_table, single_setting
 
 ROLES = ("size", "time", "data", "noise")
 #: Warn when the asked ratio exceeds the largest backtested one by this factor.
@@ -43,7 +43,7 @@ def size_for_width(frame: pd.DataFrame, width: float) -> float:
     return float(np.polyval(coef, width))
 
 
-def _base_rows(table: FitTable, asked: dict[str, float]) -> pd.DataFrame:
+def _base_rows(table: CurveTable, asked: dict[str, float]) -> pd.DataFrame:
     """The rows a query starts from: the largest model (and the largest data, when data is
     asked), their times and other roles."""
     frame = table.frame
@@ -53,7 +53,7 @@ def _base_rows(table: FitTable, asked: dict[str, float]) -> pd.DataFrame:
     return frame
 
 
-def query_grid(table: FitTable, asked: dict[str, float]) -> pd.DataFrame:
+def query_grid(table: CurveTable, asked: dict[str, float]) -> pd.DataFrame:
     """Rows to forecast: the base rows' (time, data, noise) combinations — every checkpoint of
     the largest model — with the asked roles set."""
     base = _base_rows(table, asked)
@@ -68,7 +68,7 @@ def query_grid(table: FitTable, asked: dict[str, float]) -> pd.DataFrame:
     return grid.assign(run="__forecast__", **settings)
 
 
-def pick_axis(table: FitTable, asked: dict[str, float]) -> tuple[str, float]:
+def pick_axis(table: CurveTable, asked: dict[str, float]) -> tuple[str, float]:
     """The asked role farthest beyond the table (largest log ratio to its maximum), with that
     ratio; among varying roles only."""
     varying = table.varying_roles()
@@ -99,7 +99,7 @@ class ForecastResult:
     axis: str
     asked: dict[str, float]
     asked_ratio: float
-    table: FitTable
+    table: CurveTable
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -201,8 +201,8 @@ class ForecastResult:
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(self.table.columns.get(x_role, x_role))
-        ax.set_ylabel(self.table.columns.get("metric", "metric"))
+        ax.set_xlabel(self.table.roles.get(x_role, x_role))
+        ax.set_ylabel(self.table.roles.get("metric", "metric"))
         ax.set_title(
             f"Forecast along {self.axis} (ratio {self.asked_ratio:.3g}): {self.model.method_}"
         )
@@ -214,8 +214,8 @@ class ForecastResult:
         return path
 
 
-def _table(source: Any, load_options: dict[str, Any] | None) -> FitTable:
-    if isinstance(source, FitTable):
+def _table(source: Any, load_options: dict[str, Any] | None) -> CurveTable:
+    if isinstance(source, CurveTable):
         return single_setting(source)
     return single_setting(load_fit_table(source, **(load_options or {})))
 
@@ -237,8 +237,8 @@ def forecast(
 ) -> ForecastResult:
     """Forecast the metric at the asked size, time, data and noise (docs/forecast.md).
 
-    ``source`` is a :class:`FitTable`, a table path, a sweep folder or a DataFrame (read with
-    :func:`~scaletime.fitting.table.load_fit_table` and ``load_options``; one setting). Roles not
+    ``source`` is a :class:`CurveTable`, a table path, a sweep folder or a DataFrame (read with
+    :func:`~scaletime.table.load_fit_table` and ``load_options``; one setting). Roles not
     asked take the largest model's values: without ``time``, the forecast is a whole curve at
     the largest model's checkpoints. The extrapolated axis is ``axis``, or the asked role
     farthest beyond the table; the forecaster is :class:`ScalingForecaster` along it.
@@ -337,7 +337,7 @@ class BudgetComparison:
         )
 
 
-def base_point(table: FitTable) -> dict[str, float]:
+def base_point(table: CurveTable) -> dict[str, float]:
     """The largest model at its latest time (and largest data, noise as measured there)."""
     rows = _base_rows(table, {"data": 0.0})
     rows = rows.loc[rows["time"] == rows["time"].max()]
@@ -385,7 +385,7 @@ def compare_budget(
         raise FittingError(f"factor must be a number above 1, got {factor}")
     table = _table(source, load_options)
     point = dict(base or base_point(table))
-    time_in_epochs = table.columns.get("time") in EPOCH_TIME_COLUMNS
+    time_in_epochs = table.roles.get("time") in EPOCH_TIME_COLUMNS
     plans = {
         "grow the model": ({"size": point["size"] * factor}, "size"),
         "train longer": ({"time": point["time"] * factor}, "time"),

@@ -20,8 +20,8 @@ import pandas as pd
 
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import subset
-from scaletime.fitting.table import FitTable
 from scaletime.forecast.candidates import Candidate
+from scaletime.table import CurveTable
 
 #: Fractions of the distinct fitted values at which backtests cut: along time (6 values or
 #: more), and along size or data when there are :data:`MANY_VALUES` or more (language-model
@@ -31,13 +31,13 @@ MANY_VALUES = 8
 FALLBACK = "last-value"
 
 
-def axis_values(table: FitTable, axis: str) -> np.ndarray:
+def axis_values(table: CurveTable, axis: str) -> np.ndarray:
     """Distinct values of ``axis`` in ``table`` (positive ones for time), sorted."""
     values = np.unique(table.frame[axis].to_numpy(float))
     return values[values > 0] if axis == "time" else values
 
 
-def origin_cuts(table: FitTable, axis: str, max_origins: int = 3) -> list[float]:
+def origin_cuts(table: CurveTable, axis: str, max_origins: int = 3) -> list[float]:
     """The backtest cuts along ``axis`` (module docstring), smallest first."""
     values = axis_values(table, axis)
     if len(values) < 3:
@@ -79,7 +79,7 @@ class Backtest:
 
 
 def run_backtests(
-    table: FitTable,
+    table: CurveTable,
     axis: str,
     candidates: Sequence[Candidate],
     cuts: Sequence[float],

@@ -1,6 +1,6 @@
 """The forecasters a forecast chooses among (docs/forecast.md, "Forecasters").
 
-Each candidate is fitted on a :class:`~scaletime.fitting.table.FitTable` and returns a predictor:
+Each candidate is fitted on a :class:`~scaletime.table.CurveTable` and returns a predictor:
 a function from a frame of query rows (canonical columns ``size, time, data, noise``) to the
 predicted metric, NaN where it has no answer. Four kinds:
 
@@ -36,7 +36,7 @@ from scaletime.fitting.evaluate import (
     positive_mask,
 )
 from scaletime.fitting.laws import LAWS, get_law
-from scaletime.fitting.table import FitTable
+from scaletime.table import CurveTable
 
 Predictor = Callable[[pd.DataFrame], np.ndarray]
 
@@ -58,7 +58,7 @@ class Candidate:
             return "baseline"
         return "scale-time" if self.name == SCALE_TIME else "law"
 
-    def not_applicable(self, train: FitTable, axis: str) -> str | None:
+    def not_applicable(self, train: CurveTable, axis: str) -> str | None:
         """Why this forecaster cannot extrapolate ``train`` along ``axis``, or None."""
         if self.kind == "baseline":
             return None
@@ -73,7 +73,7 @@ class Candidate:
 
     def fit(
         self,
-        train: FitTable,
+        train: CurveTable,
         axis: str,
         fit_options: dict[str, Any],
         query: pd.DataFrame | None = None,
@@ -97,7 +97,7 @@ class Candidate:
         return _law_predictor(est)
 
 
-def default_candidates(train: FitTable, axis: str) -> list[Candidate]:
+def default_candidates(train: CurveTable, axis: str) -> list[Candidate]:
     """Every forecaster that can extrapolate ``train`` along ``axis``: the applicable laws, the
     scale-time predictor, then the two baselines."""
     names = [*LAWS, SCALE_TIME, *BASELINES]
@@ -118,7 +118,7 @@ def _law_predictor(est: ScalingLawRegressor) -> Predictor:
 
 
 def _fit_per_curve(
-    name: str, train: FitTable, fit_options: dict[str, Any], query: pd.DataFrame | None = None
+    name: str, train: CurveTable, fit_options: dict[str, Any], query: pd.DataFrame | None = None
 ) -> Predictor:
     law = get_law(name)
     keys = curve_keys(train, law.roles[0])
@@ -155,11 +155,11 @@ def _fit_per_curve(
     return predict
 
 
-def _as_table(like: FitTable, frame: pd.DataFrame) -> FitTable:
-    return FitTable(frame, like.columns, like.setting_columns, like.constant_roles)
+def _as_table(like: CurveTable, frame: pd.DataFrame) -> CurveTable:
+    return CurveTable(frame, like.roles, like.setting_columns, like.constant_roles)
 
 
-def _baseline(train: FitTable, axis: str, name: str) -> Predictor:
+def _baseline(train: CurveTable, axis: str, name: str) -> Predictor:
     def predict(frame: pd.DataFrame) -> np.ndarray:
         if len(frame) == 0:
             return np.zeros(0)
@@ -200,7 +200,7 @@ def _key(frame: pd.DataFrame, table_roles: list[str]) -> np.ndarray:
     return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
 
-def _curves(train: FitTable) -> tuple[list[_Curve], list[str]]:
+def _curves(train: CurveTable) -> tuple[list[_Curve], list[str]]:
     frame = train.frame
     frame = frame.loc[(frame["time"] > 0) & (frame["metric"] > 0)]
     others = [r for r in _OTHER if r in frame and r not in train.constant_roles]
@@ -243,7 +243,7 @@ def _fit_gamma(curves: list[_Curve]) -> float:
     return float(GAMMA_GRID[int(np.argmin(losses_arr))])
 
 
-def fit_scale_time(train: FitTable, gamma: float | None = None) -> Predictor:
+def fit_scale_time(train: CurveTable, gamma: float | None = None) -> Predictor:
     """The shift predictor ``Ê(N, t) = E(N_s, t·(N/N_s)^γ)`` (module docstring); γ fitted by
     :func:`_fit_gamma` unless given. The predictor's ``gamma`` attribute holds it."""
     curves, others = _curves(train)

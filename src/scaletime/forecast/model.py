@@ -18,10 +18,10 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.estimator import ScalingLawRegressor
 from scaletime.fitting.evaluate import BASELINES, HOLDOUT_AXES, positive_mask
 from scaletime.fitting.laws import LAWS, get_law
-from scaletime.fitting.table import FitTable
 from scaletime.forecast import combine as cb
 from scaletime.forecast.backtest import FALLBACK, Backtest, origin_cuts, run_backtests
 from scaletime.forecast.candidates import SCALE_TIME, Candidate, Predictor, default_candidates
+from scaletime.table import CurveTable
 
 #: Fit options of the backtest fits: fewer starts than a final fit (there are many of them).
 BACKTEST_OPTIONS: dict[str, Any] = {"n_starts": 2, "max_grid": 64}
@@ -109,7 +109,7 @@ class ScalingForecaster:
         self.scaled = scaled
         self.on_progress = on_progress
 
-    def _validate(self, table: FitTable) -> None:
+    def _validate(self, table: CurveTable) -> None:
         if self.axis not in HOLDOUT_AXES:
             raise ValueError(f"axis must be one of {HOLDOUT_AXES}, got {self.axis!r}")
         if self.axis not in table.varying_roles():
@@ -129,7 +129,7 @@ class ScalingForecaster:
         if self.on_progress is not None:
             self.on_progress(message)
 
-    def fit(self, table: FitTable, query: pd.DataFrame | None = None) -> ScalingForecaster:
+    def fit(self, table: CurveTable, query: pd.DataFrame | None = None) -> ScalingForecaster:
         """Backtest and fit every candidate on ``table`` (one setting). ``query``, the rows to
         be predicted when known, lets one-variable laws fit only the curves asked about."""
         self._validate(table)

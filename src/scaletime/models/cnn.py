@@ -15,6 +15,9 @@ Convolutions have no bias (BatchNorm follows). Images ``(C, H, W)`` use 2-D laye
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -124,7 +127,7 @@ class CNN(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Conv weights and the head from U(−1/√fan_in, 1/√fan_in); BatchNorm γ = 1, β = 0."""
-        for block in self.blocks:
+        for block in cast("Iterable[ConvBlock]", self.blocks):  # a ModuleList yields nn.Module
             conv = block.conv
             fan_in = conv.in_channels * KERNEL_SIZE**self.dim
             uniform_fan_in_(conv.weight, fan_in, generator)

@@ -5,13 +5,12 @@
 (``scaletime.report.reproduce``).
 """
 
+from scaletime._lazy import lazy_getattr
 from scaletime.report.sweep import ReportOptions, SweepReport, analyse_sweep, write_report
 
 __all__ = ["ReportOptions", "SweepReport", "analyse_sweep", "reproduce_paper", "write_report"]
 
-
-def reproduce_paper(*args, **kwargs):
-    """See :func:`scaletime.report.reproduce.reproduce_paper`."""
-    from scaletime.report.reproduce import reproduce_paper as _run
-
-    return _run(*args, **kwargs)
+# the reproduction imports the sweep executor (torch): loaded on first use, signature intact
+__getattr__ = lazy_getattr(
+    "scaletime.report", {"reproduce_paper": "scaletime.report.reproduce"}, globals()
+)

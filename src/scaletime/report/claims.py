@@ -17,7 +17,7 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -281,7 +281,10 @@ def _predict_items(name: str, summary: dict[str, Any]) -> list[ClaimItem]:
     mapping = {"holds": HOLDS, "partial": PARTLY, "breaks": FAILS, "undetermined": NOT_TESTED}
     for s in summary.get("settings", []):
         value = _f(s.get("median_error_ratio"))
-        ci = tuple(_f(x) for x in (s.get("median_error_ratio_ci") or [None, None]))
+        ci = cast(
+            tuple[float, float],  # the summary stores a (low, high) pair
+            tuple(_f(x) for x in (s.get("median_error_ratio_ci") or [None, None])),
+        )
         frac = _num(s.get("fraction_holding"))
         s2l, l2s = s.get("max_ratio_small_to_large"), s.get("max_ratio_large_to_small")
         note = (
@@ -507,7 +510,7 @@ def claims_markdown(claims: Sequence[Claim], header: str = "") -> str:
 def claims_html(claims: Sequence[Claim]) -> str:
     """The summary table and each claim's items as an HTML fragment (verdicts coloured)."""
 
-    def cell(x: str) -> str:
+    def cell(x: object) -> str:
         return f"<td>{html.escape(str(x))}</td>"
 
     def verdict(v: str) -> str:

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 
 if TYPE_CHECKING:  # only for annotations: the figures take what these modules computed
     from scaletime.analysis import SettingAnalysis, SizeCurves
-    from scaletime.report.laws import FittedLaw, LawEvaluation
-    from scaletime.report.measure import EpochWise, Estimate
+    from scaletime.analysis.phenomena import EpochWise, Estimate
+    from scaletime.fitting.splits import FittedLaw, LawEvaluation
 
 plt.rcParams.update(
     {
@@ -38,11 +38,14 @@ plt.rcParams.update(
 )
 
 
-def width_colors(widths: Sequence[float]) -> tuple[LogNorm, matplotlib.colors.Colormap]:
+def width_colors(
+    widths: Sequence[float] | np.ndarray,
+) -> tuple[LogNorm, matplotlib.colors.Colormap]:
     """One colour scale for width across every figure (log-spaced, viridis)."""
     lo, hi = float(min(widths)), float(max(widths))
     norm = LogNorm(vmin=lo, vmax=max(hi, lo * 1.0001))
-    norm.widths = sorted({float(w) for w in widths})  # the colour bar is ticked at these
+    # the colour bar is ticked at these; an extra attribute, read back with getattr
+    norm.widths = sorted({float(w) for w in widths})  # type: ignore[attr-defined]
     return norm, plt.get_cmap("viridis")
 
 
@@ -58,7 +61,9 @@ def _colorbar(
     cbar = fig.colorbar(sm, ax=ax, label=label, pad=0.01)
     ticks = getattr(norm, "widths", [])
     if not 2 <= len(ticks) <= 10:
-        ticks = [t for t in WIDTH_TICKS if norm.vmin * 0.999 <= t <= norm.vmax * 1.001]
+        vmin, vmax = norm.vmin, norm.vmax
+        assert vmin is not None and vmax is not None  # width_colors sets both
+        ticks = [t for t in WIDTH_TICKS if vmin * 0.999 <= t <= vmax * 1.001]
     if len(ticks) >= 2:
         cbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
         cbar.minorticks_off()
@@ -93,6 +98,7 @@ def learning_curves(
         ax.set_xlabel(time.replace("_", " "))
         ax.set_ylabel(metric.replace("_", " "))
         if val is not None:
+            assert by is not None  # panels are values of ``by`` when it is given
             ax.set_title(f"{by.replace('_', ' ')} = {val:g}")
     _colorbar(fig, axes[0, -1], norm, cmap, "width")
     fig.tight_layout()
@@ -191,7 +197,7 @@ def to_png(fig: Figure, dpi: float | None = None) -> bytes:
 
 # ============================================================================================
 # Figures drawn from the analysis (scaletime.analysis), the measured phenomena
-# (scaletime.report.measure) and the held-out law fits (scaletime.report.laws).
+# (scaletime.analysis.phenomena) and the held-out law fits (scaletime.fitting.splits).
 
 THRESHOLD_CMAP = "plasma"
 
@@ -481,8 +487,7 @@ def law_vs_data(evaluation: LawEvaluation, title: str = "") -> Figure:
         _law_panel(
             axes[0, col], axes[1, col], fitted, evaluation.axis, evaluation.threshold, norm, cmap
         )
-        held = fitted.residuals(True)
-        rms = float(np.sqrt(np.nanmean(held**2))) if held.size else np.nan
+        rms = fitted.held_out_rmsle()
         axes[0, col].set_title(
             f"{fitted.law}: held-out RMSLE {rms:.3g} (all held-out rows)", fontsize=9
         )

@@ -115,7 +115,7 @@ _CPU_CNN = {
         "batch_size": 32,
     },
 }
-_SMOKE_DIGITS = {
+_SMOKE_DIGITS: dict[str, Any] = {
     "data": {"dataset": "digits", "sizes": [1000], "test_size": None},
     "model": {"widths": [2, 10, 50]},
     "seeds": [0, 1],

@@ -2,33 +2,39 @@
 
 ``write_report(folder)`` → ``folder/report.html`` (self-contained) and ``folder/summary.json``
 (every number the report shows, read back by the paper reproduction's claims table). The report
-only lays out what :mod:`scaletime.analysis`, :mod:`scaletime.report.measure` and
-:mod:`scaletime.report.laws` computed; docs/report.md lists its sections.
+only lays out what :func:`scaletime.analysis.pipeline.analyse_table` computed; docs/report.md
+lists its sections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scaletime.analysis import AnalysisResult, SettingAnalysis, analyze
-from scaletime.fitting.table import load_fit_table
+from scaletime.analysis.analyze import SettingAnalysis
+from scaletime.analysis.pipeline import (
+    PipelineOptions,
+    TableAnalysis,
+    analyse_table,
+    finished_rows,
+    run_counts,
+    runs_per_width,
+)
 from scaletime.report import figures as F
-from scaletime.report import measure
 from scaletime.report.context import SweepContext, fmt_list, fmt_num
 from scaletime.report.html import Figure, Section, render
-from scaletime.report.laws import LawEvaluation, evaluate_laws_for_report
+from scaletime.stats import to_jsonable
 from scaletime.sweep.export import load_table
 from scaletime.sweep.spec import SweepSpec
 from scaletime.sweep.store import DB_NAME, ResultStore
-from scaletime.tables import ColumnMapping, resolve
 
 __all__ = ["ReportOptions", "SweepReport", "analyse_sweep", "build_sections", "write_report"]
 
@@ -37,25 +43,13 @@ SUMMARY_NAME = "summary.json"
 
 
 @dataclass
-class ReportOptions:
-    """How much effort the report spends, and the analysis options it passes on.
+class ReportOptions(PipelineOptions):
+    """The analysis options (:class:`scaletime.analysis.pipeline.PipelineOptions`: ``n_boot``,
+    ``tolerance``, ``gamma``, ``fit_options``, ``laws``, ``holdout_fraction``, ``confidence``)
+    and the layout's own.
 
     Attributes
     ----------
-    n_boot : int
-        Bootstrap resamples for every interval (exponents, phenomena, law scores).
-    tolerance : float
-        A scale-time prediction holds when its RMSLE ≤ tolerance × the seed noise floor.
-    gamma : "paper", "fit" or float
-        Exponent of the scale-time predictor on N (see docs/scale-time.md).
-    fit_options : dict
-        Options of :class:`scaletime.fitting.estimator.ScalingLawRegressor` for every law
-        (``n_starts``, ``max_grid``, ``max_nfev``); default ``{}``, the fitter's own defaults —
-        what ``scaletime evaluate`` uses, so both print the same scores for the same split.
-    laws : tuple of str or None
-        Laws to score (None: the whole catalogue).
-    holdout_fraction : float
-        Fraction of an axis' distinct values held out (the largest ones).
     dpi : float
         Resolution of the figures.
     max_settings_drawn : int
@@ -63,241 +57,62 @@ class ReportOptions:
         the tables regardless.
     """
 
-    n_boot: int = 1000
-    tolerance: float = 2.0
-    gamma: str | float = "paper"
-    fit_options: dict[str, Any] = field(default_factory=dict)
-    laws: tuple[str, ...] | None = None
-    holdout_fraction: float = 0.25
     dpi: float = 100.0
     max_settings_drawn: int = 6
 
 
-@dataclass
-class SweepReport:
-    """Everything measured on one sweep, before layout."""
+@dataclass(kw_only=True)
+class SweepReport(TableAnalysis):
+    """Everything measured on one sweep folder (:class:`TableAnalysis`), with its spec and runs."""
 
     folder: Path
     spec: SweepSpec
     context: SweepContext
-    table: pd.DataFrame
     runs: pd.DataFrame
-    analysis: AnalysisResult
-    frame: pd.DataFrame
-    setting_columns: tuple[str, ...]
-    laws: list[LawEvaluation]
-    noise_sensitivity: measure.Estimate | None
-    data_needed: measure.Estimate | None
-    data_concordance: measure.Estimate | None
-    larger_is_worse: measure.Estimate | None
-    epoch_wise: list[measure.EpochWise]
-    model_wise: list[measure.Estimate]
     options: ReportOptions
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    # ------------------------------------------------------------------ numbers for the claims
-    def _epoch_wise_dict(self, e: measure.EpochWise) -> dict[str, Any]:
-        """The epoch-wise result with the t_min exponent γ_N of the same setting."""
-        out = e.to_dict()
-        match = _matching_setting(self.analysis.settings, e.values)
-        fit = match.exponents.get("size") if match is not None else None
-        out["gamma_tmin_n"] = {
-            "value": fit.gamma_ if fit else None,
-            "ci": list(fit.ci_) if fit else [None, None],
-        }
-        return out
 
     def summary(self) -> dict[str, Any]:
         """Every number the claims table needs, JSON-ready."""
-        return measure._jsonable(
-            {
-                "sweep": self.spec.name,
-                "spec_hash": self.spec.spec_hash(),
-                "spec": self.spec.science_dict(),
-                "context": self.context.describe(),
-                "runs": run_counts(self.runs),
-                "settings": [setting_summary(s, self.options) for s in self.analysis.settings],
-                "laws": [e.to_dict() for e in self.laws],
-                "noise_sensitivity": _maybe(self.noise_sensitivity),
-                "data_needed": _maybe(self.data_needed),
-                "data_concordance": _maybe(self.data_concordance),
-                "larger_is_worse": _maybe(self.larger_is_worse),
-                "epoch_wise": [self._epoch_wise_dict(e) for e in self.epoch_wise],
-                "model_wise": [e.to_dict() for e in self.model_wise],
-                "options": {**asdict(self.options), "laws": list(self.options.laws or [])},
-                "seconds": self.seconds,
-            }
-        )
-
-
-def _matching_setting(
-    settings: list[SettingAnalysis], values: dict[str, Any]
-) -> SettingAnalysis | None:
-    for s in settings:
-        if all(str(s.setting.get(k)) == str(v) for k, v in values.items()):
-            return s
-    return None
-
-
-def _maybe(estimate: measure.Estimate | None) -> dict[str, Any] | None:
-    return None if estimate is None else estimate.to_dict()
-
-
-def run_table(folder: Path) -> pd.DataFrame:
-    """One row per run from the results database, with its last wall time and checkpoint."""
-    with ResultStore(folder) as store:
-        runs = pd.read_sql_query(
-            "SELECT r.run_id, r.width, r.n_params, r.scale_p, r.data_size, r.label_noise, r.seed, "
-            "r.base_lr, r.lr, r.status, r.started_at, r.finished_at, "
-            "MAX(m.wall_time) AS wall_time, MAX(m.epoch) AS last_epoch, "
-            "MAX(m.diverged) AS diverged FROM runs r LEFT JOIN measurements m "
-            "ON m.run_id = r.run_id GROUP BY r.run_id",
-            store.conn,
-        )
-    return runs
-
-
-def run_counts(runs: pd.DataFrame) -> dict[str, Any]:
-    """Totals: runs by status, diverged runs, training wall time."""
-    started = runs["started_at"].dropna()
-    finished = runs["finished_at"].dropna()
-    span = float(finished.max() - started.min()) if len(started) and len(finished) else np.nan
-    groups = runs.groupby(["data_size", "label_noise", "seed", "base_lr"])["wall_time"].max()
-    return {
-        "runs": len(runs),
-        "done": int((runs["status"] == "done").sum()),
-        "diverged": int((runs["status"] == "diverged").sum()),
-        "pending": int((runs["status"] == "pending").sum()),
-        "span_seconds": span,
-        "training_seconds": float(groups.sum()),
-    }
-
-
-def setting_summary(s: SettingAnalysis, options: ReportOptions) -> dict[str, Any]:
-    """A setting's scale-time numbers: γ on p and N with CIs, predictions, collapse, verdict."""
-    row = s.summary_row()
-    p = s.exponents.get("p")
-    n = s.exponents.get("size")
-    ratios = np.array([x.ratio for x in s.predictions if x.holds is not None])
-    ci = (np.nan, np.nan)
-    if ratios.size >= 2:  # bootstrap over the decided pairs
-        rng = np.random.default_rng(0)
-        draws = np.median(ratios[rng.integers(0, ratios.size, (options.n_boot, ratios.size))], 1)
-        ci = tuple(np.quantile(draws, [0.025, 0.975]).tolist())
-    return {
-        "label": s.label,
-        "setting": s.setting,
-        "thresholds": s.thresholds,
-        "gamma_p": {
-            "value": p.gamma_ if p else None,
-            "ci": list(p.ci_) if p else [None, None],
-            "r2": p.r2_ if p else None,
-            "n_sizes": p.n_sizes_ if p else 0,
-        },
-        "gamma_n": {"value": n.gamma_ if n else None, "ci": list(n.ci_) if n else [None, None]},
-        "verdict": s.verdict,
-        "reasons": s.reasons,
-        "notes": s.notes,
-        "median_error_ratio": row["median_error_ratio"],
-        "median_error_ratio_ci": list(ci),
-        "fraction_holding": row["fraction_holding"],
-        "n_decided": int(ratios.size),
-        "max_ratio_small_to_large": row["max_ratio_small_to_large"],
-        "max_ratio_large_to_small": row["max_ratio_large_to_small"],
-        "collapse_gamma": row["collapse_gamma"],
-        "collapse_ratio": row["collapse_ratio"],
-        "collapse_ratio_paper": row["collapse_ratio_paper"],
-        "tolerance": options.tolerance,
-    }
-
-
-def _law_axes(frame: pd.DataFrame) -> list[str]:
-    axes = ["size", "time"]
-    if "data" in frame and frame["data"].nunique() >= 2:
-        axes.append("data")
-    return axes
+        head = {
+            "sweep": self.spec.name,
+            "spec_hash": self.spec.spec_hash(),
+            "spec": self.spec.science_dict(),
+            "context": self.context.describe(),
+            "runs": run_counts(self.runs),
+        }
+        return to_jsonable({**head, **super().summary()})
 
 
 def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> SweepReport:
-    """Run every analysis the report shows on the sweep in ``folder``."""
+    """Run every analysis the report shows on the sweep in ``folder``
+    (:func:`scaletime.analysis.pipeline.analyse_table` on its tidy table)."""
     folder = Path(folder)
     options = options or ReportOptions()
-    seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with ResultStore(folder) as store:
         spec = store.spec()
+        runs = store.run_summary()
     if spec is None:
         raise FileNotFoundError(f"{folder} holds no sweep spec")
     table = load_table(folder)
-    runs = run_table(folder)
     context = SweepContext.from_table(spec, table)
-    finished = table.loc[table["status"].isin(["done", "diverged"])]
-    if finished.empty:
+    if finished_rows(table).empty:
         raise ValueError(f"{folder}: no finished run to report on")
-    seconds["load"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    result = analyze(
-        finished, gamma=options.gamma, tolerance=options.tolerance, n_boot=options.n_boot
-    )
-    seconds["analysis"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    resolved = resolve(finished, ColumnMapping())
-    frame, columns = resolved.frame, resolved.setting_columns
-    kw = {"n_boot": min(options.n_boot, 500)}
-    noise = measure.noise_sensitivity(frame, columns, **kw)
-    data = measure.data_needed(frame, columns, **kw)
-    concordance = measure.data_concordance(frame, columns, **kw)
-    worse = measure.larger_is_worse(frame, columns, **kw)
-    noisy = (
-        frame.loc[frame["noise"] > 0] if "noise" in frame and (frame["noise"] > 0).any() else frame
-    )
-    epoch = measure.epoch_wise(noisy, columns, n_boot=min(options.n_boot, 300))
-    model = measure.model_wise(frame, columns, n_boot=min(options.n_boot, 300))
-    seconds["phenomena"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    fit_table = load_fit_table(finished)
-    laws = evaluate_laws_for_report(
-        fit_table,
-        _law_axes(fit_table.frame),
-        laws=options.laws,
-        fit_options=options.fit_options,
-        fraction=options.holdout_fraction,
-        n_boot=min(options.n_boot, 500),
-    )
-    seconds["laws"] = time.perf_counter() - t0
-    return SweepReport(
-        folder,
-        spec,
-        context,
-        table,
-        runs,
-        result,
-        frame,
-        columns,
-        laws,
-        noise,
-        data,
-        concordance,
-        worse,
-        epoch,
-        model,
-        options,
-        seconds,
-    )
+    load_seconds = time.perf_counter() - t0
+    measured = analyse_table(table, options)
+    fields = {f.name: getattr(measured, f.name) for f in dataclasses.fields(TableAnalysis)}
+    fields["seconds"] = {"load": load_seconds, **measured.seconds}
+    fields["options"] = options
+    return SweepReport(**fields, folder=folder, spec=spec, context=context, runs=runs)
 
 
 # ============================================================================================
 # layout
 
 
-_DPI = {"value": 100.0}
-
-
-def _png(fig: Any) -> bytes:
-    return F.to_png(fig, dpi=_DPI["value"])
+def _png(r: SweepReport, fig: Any) -> bytes:
+    """The figure as PNG bytes at the report's resolution."""
+    return F.to_png(fig, dpi=r.options.dpi)
 
 
 def _ci(value: float | None, ci: Any, digits: int = 3) -> str:
@@ -334,20 +149,7 @@ def _spec_section(r: SweepReport) -> Section:
     spec_table = pd.DataFrame(fields, columns=["field", "value"])
     counts = run_counts(r.runs)
     runs = r.runs.assign(diverged=r.runs["status"] == "diverged")
-    per_width = (
-        runs.groupby("width")
-        .agg(
-            N=("n_params", "first"),
-            p=("scale_p", "first"),
-            runs=("run_id", "count"),
-            done=("status", lambda x: int((x == "done").sum())),
-            diverged=("diverged", "sum"),
-            pending=("status", lambda x: int((x == "pending").sum())),
-            wall_median_s=("wall_time", "median"),
-            wall_max_s=("wall_time", "max"),
-        )
-        .reset_index()
-    )
+    per_width = runs_per_width(r.runs)
     tables = [
         ("The sweep's spec.", spec_table),
         (
@@ -393,7 +195,7 @@ def _curves_section(r: SweepReport) -> Section:
         fig = F.learning_curves(t, metric=metric, by=by)
         figs.append(
             Figure(
-                _png(fig),
+                _png(r, fig),
                 (
                     f"{metric.replace('_', ' ').capitalize()} against epoch, one line per width "
                     f"(colour: log width), mean over seeds with the seed range shaded{split}{extra}. "
@@ -451,7 +253,7 @@ def _tmin_section(r: SweepReport) -> Section:
         )
         figs.append(
             Figure(
-                _png(fig),
+                _png(r, fig),
                 (
                     f"The paper's Figure 1 for {_label(r, s)}: minimum training time t_min to reach each "
                     f"test-error threshold ({', '.join(f'{x:.3g}' for x in s.thresholds)}; automatic "
@@ -501,7 +303,7 @@ def _prediction_section(r: SweepReport) -> Section:
         tol = s.predictions[0].tolerance
         figs.append(
             Figure(
-                _png(F.prediction_curves(s, title=_label(r, s))),
+                _png(r, F.prediction_curves(s, title=_label(r, s))),
                 (
                     f"Scale-time predictions for {_label(r, s)}: the largest model predicted from each smaller "
                     "one (left) and the smallest from each larger one (right) by "
@@ -514,7 +316,7 @@ def _prediction_section(r: SweepReport) -> Section:
         )
         figs.append(
             Figure(
-                _png(F.prediction_matrix(s, title=_label(r, s))),
+                _png(r, F.prediction_matrix(s, title=_label(r, s))),
                 (
                     f"Every ordered pair's prediction error for {_label(r, s)}, RMSLE / noise-floor RMSLE "
                     f"(pooled over all source × target seed pairs); tolerance {tol:g}. Below the diagonal: "
@@ -538,7 +340,7 @@ def _collapse_section(r: SweepReport) -> Section:
         c = s.collapse
         figs.append(
             Figure(
-                _png(F.collapse_plot(s, title=_label(r, s))),
+                _png(r, F.collapse_plot(s, title=_label(r, s))),
                 (
                     f"Collapse for {_label(r, s)}: seed-mean test error against N^γ·t. Left: the γ that best "
                     f"collapses the curves (γ = {c.gamma_:.3f}, residual {c.score_.residual:.3g} = "
@@ -605,9 +407,10 @@ def _laws_section(r: SweepReport) -> Section:
                 scored[cols],
             )
         )
-        if e.unified is None and e.baseline is None:
+        shown_law = e.unified or e.baseline
+        if shown_law is None:
             continue
-        frame = (e.unified or e.baseline).frame
+        frame = shown_law.frame
         shown = F.law_frame_shown(frame)
         data_note = ""
         if "noise" in frame and frame["noise"].nunique() > 1:
@@ -616,7 +419,7 @@ def _laws_section(r: SweepReport) -> Section:
             data_note += f" Shown: n = {fmt_num(shown['data'].iloc[0])} only."
         figs.append(
             Figure(
-                _png(F.law_vs_data(e, title=f"held out: {held}")),
+                _png(r, F.law_vs_data(e, title=f"held out: {held}")),
                 (
                     f"Fitted laws against the data, held out along {e.axis} ({held}, ≥ "
                     f"{fmt_num(e.threshold)}): the unified law (left) and the best multi-variable "
@@ -644,7 +447,7 @@ def _double_descent_section(r: SweepReport) -> Section:
         fig = F.epoch_wise_plot([p[0] for p in pairs], [p[1] for p in pairs])
         figs.append(
             Figure(
-                _png(fig),
+                _png(r, fig),
                 (
                     "Epoch-wise double descent: seed-mean test error per width against epoch "
                     f"({'label-noise settings' if (frame['noise'] > 0).any() else 'no label noise in this sweep'}). "
@@ -691,7 +494,7 @@ def _double_descent_section(r: SweepReport) -> Section:
     dd = ", ".join(f"{e.where}: {_ci(e.value, e.ci)}" for e in r.model_wise) or "fewer than 4 sizes"
     figs.append(
         Figure(
-            _png(F.final_vs_width(t, by=by)),
+            _png(r, F.final_vs_width(t, by=by)),
             (
                 "Model-wise: test error against parameters N at four checkpoints (mean ± seed s.d.), "
                 f"one panel per {by.replace('_', ' ')}. Double-descent strength at the last epoch "
@@ -702,7 +505,7 @@ def _double_descent_section(r: SweepReport) -> Section:
     if t["data_size"].nunique() > 1:
         figs.append(
             Figure(
-                _png(F.versus_data(t)),
+                _png(r, F.versus_data(t)),
                 (
                     "Sample-wise: test error against the training-set size n, one line per width, at "
                     f"the end of training (left) and best over training (right); n = "
@@ -723,7 +526,7 @@ def _noise_section(r: SweepReport) -> Section | None:
         "Label-noise sensitivity",
         figures=[
             Figure(
-                _png(fig),
+                _png(r, fig),
                 (
                     "Label-noise sensitivity: (final test error at noise ρ − at ρ = 0) / ρ against N, per "
                     f"data size and rate ρ = {fmt_list(sorted(t['label_noise'].unique()))}. Slope per decade "
@@ -753,7 +556,7 @@ def _data_section(r: SweepReport) -> Section | None:
         "Data needed against model size",
         figures=[
             Figure(
-                _png(F.data_needed_plot(e)),
+                _png(r, F.data_needed_plot(e)),
                 (
                     f"Training examples needed to reach final test error ≤ each threshold ({thresholds}; "
                     "automatic ladder over the final errors) against N, interpolated in log n between the "
@@ -817,7 +620,6 @@ def write_report(
     if not (folder / DB_NAME).is_file():
         raise FileNotFoundError(f"{folder} is not a sweep folder (no {DB_NAME})")
     report = analyse_sweep(folder, options)
-    _DPI["value"] = report.options.dpi
     sections = [*(extra_sections or []), *build_sections(report)]
     html = render(f"Sweep report: {report.spec.name}", str(folder), sections)
     path = Path(out) if out is not None else folder / REPORT_NAME

@@ -8,6 +8,7 @@ the driver, which commits it in one transaction. A unit is a pure function of (s
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class LocalExecutor:
                 unit,
                 dataset=ds,
                 device=self.device,
-                on_checkpoint=lambda rows, u=unit: sink(u, rows),
+                on_checkpoint=functools.partial(sink, unit),
             )
 
 

@@ -68,10 +68,8 @@ def spec_columns(store: ResultStore) -> dict[str, Any]:
 def load_table(folder: str | Path) -> pd.DataFrame:
     """The tidy table of a sweep folder (finished and unfinished runs alike)."""
     with ResultStore(folder) as store:
-        runs = pd.read_sql_query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs", store.conn)
-        meas = pd.read_sql_query(
-            f"SELECT run_id, {', '.join(MEASUREMENT_COLUMNS)} FROM measurements", store.conn
-        )
+        runs = store.runs_frame(RUN_COLUMNS)
+        meas = store.measurements_frame(MEASUREMENT_COLUMNS)
         fixed = spec_columns(store)
         spec = store.spec()
     df = meas.merge(runs, on="run_id", how="left")

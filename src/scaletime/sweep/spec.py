@@ -140,8 +140,8 @@ class TrainSpec(_Section):
         """Log-spaced checkpoints from ``first_checkpoint`` to the budget of ``width`` (default:
         ``epochs``), plus 0 if requested."""
         last = self.epochs if width is None else self.epochs_for(width)
-        pts = np.geomspace(self.first_checkpoint, last, self.checkpoints)
-        pts = [float(f"{x:.6g}") for x in pts[:-1]] + [float(last)]
+        grid = np.geomspace(self.first_checkpoint, last, self.checkpoints)
+        pts = [float(f"{x:.6g}") for x in grid[:-1]] + [float(last)]
         return ((0.0,) if self.eval_at_init else ()) + tuple(pts)
 
 

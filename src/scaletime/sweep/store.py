@@ -23,13 +23,16 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaletime import __version__
 from scaletime.engine import Measurement
 from scaletime.errors import ScaletimeError
 from scaletime.sweep.plan import Run
 from scaletime.sweep.spec import SweepSpec, parse_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DB_NAME = "results.sqlite"
 
@@ -360,6 +363,32 @@ class ResultStore:
         """``(width, status, number of runs)`` rows, by width."""
         q = "SELECT width, status, COUNT(*) FROM runs GROUP BY width, status ORDER BY width"
         return [tuple(r) for r in self.conn.execute(q).fetchall()]
+
+    def runs_frame(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The ``runs`` table's ``columns``, one row per run."""
+        import pandas as pd
+
+        return pd.read_sql_query(f"SELECT {', '.join(columns)} FROM runs", self.conn)
+
+    def measurements_frame(self, columns: Sequence[str]) -> pd.DataFrame:
+        """``run_id`` and the ``measurements`` table's ``columns``, one row per checkpoint."""
+        import pandas as pd
+
+        q = f"SELECT run_id, {', '.join(columns)} FROM measurements"
+        return pd.read_sql_query(q, self.conn)
+
+    def run_summary(self) -> pd.DataFrame:
+        """One row per run with its last wall time, last checkpoint and whether it diverged."""
+        import pandas as pd
+
+        return pd.read_sql_query(
+            "SELECT r.run_id, r.width, r.n_params, r.scale_p, r.data_size, r.label_noise, r.seed, "
+            "r.base_lr, r.lr, r.status, r.started_at, r.finished_at, "
+            "MAX(m.wall_time) AS wall_time, MAX(m.epoch) AS last_epoch, "
+            "MAX(m.diverged) AS diverged FROM runs r LEFT JOIN measurements m "
+            "ON m.run_id = r.run_id GROUP BY r.run_id",
+            self.conn,
+        )
 
     def progress(self) -> dict[str, Any]:
         counts = dict(

@@ -256,7 +256,7 @@ def subspace_curve(
     model = subspace.SubspaceModel(full_dim=full_dim)
     taus = np.geomspace(0.25, 4.0, 5)
     reference = subspace.reference_trajectory(model, taus)
-    settings = {
+    settings: dict[str, subspace.Breakers] = {
         "gradient flow": {},
         "lr ∝ 1/p": {"lr_rule": "inverse"},
         "Adam-like (sign)": {"optimizer": "sign"},

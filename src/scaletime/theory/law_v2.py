@@ -29,6 +29,7 @@ parameter (natural units) for the fitter's exact Jacobian.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 
@@ -186,7 +187,7 @@ def _recip(x: np.ndarray) -> np.ndarray:
 
 def _harmonic(*terms: np.ndarray) -> np.ndarray:
     """``(Σ 1/x_k)^-1``: a smooth minimum (0 if any term is 0, the others if one is inf)."""
-    total = sum(_recip(np.asarray(t, dtype=float)) for t in terms)
+    total = cast(np.ndarray, sum(_recip(np.asarray(t, dtype=float)) for t in terms))
     return _recip(total)
 
 

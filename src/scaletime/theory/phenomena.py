@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -99,8 +100,15 @@ class DeterministicModel(_CurveModel):
     def _parts(self, size: int, data: int, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = (size, data, times.tobytes())
         if key not in self._cache:
-            clean = linear.deterministic_error(self.problem.with_noise(0.0), size, data, times)
-            noisy = linear.deterministic_error(self.problem.with_noise(1.0), size, data, times)
+            # without ``parts`` the error is one array
+            clean = cast(
+                np.ndarray,
+                linear.deterministic_error(self.problem.with_noise(0.0), size, data, times),
+            )
+            noisy = cast(
+                np.ndarray,
+                linear.deterministic_error(self.problem.with_noise(1.0), size, data, times),
+            )
             self._cache[key] = (clean, noisy - clean)
         return self._cache[key]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypedDict, Unpack
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -306,6 +307,15 @@ class GapTable:
         ]
 
 
+class Breakers(TypedDict, total=False):
+    """Keyword options of :func:`subspace_trajectory` that :func:`equivalence_gap` passes on."""
+
+    lr_rule: str
+    optimizer: str
+    drift: float
+    reference_size: int
+
+
 def equivalence_gap(
     model: SubspaceModel,
     sizes: np.ndarray,
@@ -313,7 +323,7 @@ def equivalence_gap(
     *,
     seeds: int = 4,
     reference: np.ndarray | None = None,
-    **breakers: object,
+    **breakers: Unpack[Breakers],
 ) -> GapTable:
     """Measure ``‖α_t − A_{pt}‖`` over sizes p and effective times τ = p·t (docs/theory.md §2.3).
 

@@ -25,24 +25,23 @@ docs/scale-time.md ("Input").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scaletime.errors import ScaletimeError
+from scaletime.table.curve_table import CurveTable
+from scaletime.table.io import TableError, _names
 
 __all__ = [
     "DEFAULT_SETTING_COLUMNS",
+    "MAX_METRIC",
+    "MAX_SCALE",
     "ColumnMapping",
-    "ResolvedTable",
-    "TableError",
+    "check_values",
     "parse_size_rule",
-    "read_table",
-    "read_tables",
     "resolve",
 ]
 
@@ -76,128 +75,6 @@ _AUTO_ROLE_COLUMNS: dict[str, str] = {
     "diverged": "diverged",
 }
 _NUMERIC_ROLES = ("size", "time", "metric", "seed", "data", "noise", "width")
-
-
-class TableError(ScaletimeError, ValueError):
-    """A table cannot be read, or its columns do not fit the requested mapping."""
-
-
-# --------------------------------------------------------------------------------------------
-# reading
-
-
-def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Read a tidy table from a CSV or Parquet file, or from a sweep folder.
-
-    Parameters
-    ----------
-    source : str, Path or DataFrame
-        ``*.csv``, ``*.parquet`` / ``*.pq``, a sweep folder holding ``results.sqlite`` (read
-        with :func:`scaletime.sweep.export.load_table`), or a DataFrame (returned as a copy).
-
-    Returns
-    -------
-    DataFrame
-        One row per run × checkpoint, columns as in the file.
-    """
-    if isinstance(source, pd.DataFrame):
-        return source.copy()
-    path = Path(source)
-    if not path.exists():
-        raise TableError(f"table source {str(path)!r} does not exist")
-    if path.is_dir():
-        if not (path / "results.sqlite").exists():
-            raise TableError(
-                f"folder {str(path)!r} is not a sweep folder: it has no results.sqlite "
-                "(give a sweep folder, a .csv or a .parquet file)"
-            )
-        from scaletime.sweep.export import load_table  # lazy: sweep is a heavier layer
-
-        return load_table(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        df = _read_csv(path)
-    elif suffix in (".parquet", ".pq"):
-        df = _read_parquet(path)
-    else:
-        raise TableError(
-            f"cannot read {str(path)!r}: unknown extension {suffix!r} "
-            "(allowed: .csv, .parquet, .pq, or a sweep folder)"
-        )
-    if df.empty:
-        raise TableError(f"{str(path)!r} has no data rows (columns: {_names(df.columns)})")
-    return df
-
-
-def _names(columns: Any, limit: int = 20) -> str:
-    """Column names for a message: quoted (so control characters are shown escaped), capped."""
-    names = [repr(str(c)) for c in list(columns)[:limit]]
-    more = len(columns) - limit
-    return ", ".join(names) + (f", ... ({more} more)" if more > 0 else "") if names else "none"
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV with a header row; empty, non-UTF-8 and ragged files are refused by name."""
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(path, index_col=False)
-    except pd.errors.EmptyDataError:
-        raise TableError(
-            f"{str(path)!r} is empty: a table needs a header row and at least one data row"
-        ) from None
-    except UnicodeDecodeError as err:
-        raise TableError(
-            f"{str(path)!r} is not UTF-8 text (byte {err.start}); save the table as UTF-8 CSV "
-            "or Parquet"
-        ) from None
-    except pd.errors.ParserWarning:
-        raise TableError(
-            f"{str(path)!r}: a row has more fields than the header; every row must have one "
-            "value per column (ragged CSV)"
-        ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as err:
-        raise TableError(f"{str(path)!r} is not a readable CSV table: {err}") from None
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, TypeError, ImportError) as err:
-        raise TableError(f"{str(path)!r} is not a readable Parquet file: {err}") from None
-    except Exception as err:  # pyarrow's own errors (ArrowInvalid, ...) are not all OSError
-        if type(err).__module__.startswith("pyarrow"):
-            raise TableError(f"{str(path)!r} is not a readable Parquet file: {err}") from None
-        raise
-
-
-def read_tables(sources: Sequence[str | Path | pd.DataFrame]) -> pd.DataFrame:
-    """Read several tables (:func:`read_table`) into one.
-
-    With more than one source, a ``source`` column (the file or folder name, or ``table<i>``
-    for a DataFrame) keeps them apart: it is a setting column, and run identifiers are prefixed
-    with it so that runs of different sweeps never merge.
-    """
-    if len(sources) == 0:
-        raise TableError("no table source given")
-    if len(sources) == 1:
-        return read_table(sources[0])
-    names = [
-        f"table{i}" if isinstance(source, pd.DataFrame) else Path(source).stem
-        for i, source in enumerate(sources)
-    ]
-    if len(set(names)) != len(names):
-        raise TableError(f"table sources must have distinct names, got {names}")
-    frames = []
-    for name, source in zip(names, sources, strict=True):
-        frame = read_table(source)
-        frame.insert(0, "source", name)
-        if "run_id" in frame:
-            frame["run_id"] = name + ":" + frame["run_id"].astype(str)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,47 +143,6 @@ class ColumnMapping:
             name: (list(value) if isinstance(value, tuple) else value)
             for name, value in self.__dict__.items()
         }
-
-
-@dataclass
-class ResolvedTable:
-    """A table in canonical form: one row per run × checkpoint, role columns renamed.
-
-    Attributes
-    ----------
-    frame : DataFrame
-        Columns ``run, size, time, metric`` always; ``seed, data, noise, width`` when mapped;
-        then the setting columns under their own names. Sorted by setting, run, time.
-    roles : dict
-        role → source column it was read from (only the roles present).
-    setting_columns : tuple of str
-        The columns that define a setting (curves are compared within one setting).
-    n_dropped_diverged, n_dropped_missing : int
-        Rows dropped because flagged diverged, or because the metric or time is missing.
-    """
-
-    frame: pd.DataFrame
-    roles: dict[str, str]
-    setting_columns: tuple[str, ...]
-    n_dropped_diverged: int = 0
-    n_dropped_missing: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def settings(self) -> Iterator[tuple[dict[str, Any], pd.DataFrame]]:
-        """Yield ``(setting, rows)`` for each setting, the setting as ``{column: value}``."""
-        if not self.setting_columns:
-            yield {}, self.frame
-            return
-        columns = list(self.setting_columns)
-        for key, rows in self.frame.groupby(columns, sort=True, dropna=False):
-            values = key if isinstance(key, tuple) else (key,)
-            setting = {c: _plain(v) for c, v in zip(columns, values, strict=True)}
-            yield setting, rows
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalar → Python scalar (JSON-friendly)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _require_columns(df: pd.DataFrame, wanted: dict[str, str]) -> None:
@@ -388,7 +224,7 @@ def check_values(frame: pd.DataFrame, roles: dict[str, str]) -> None:
         )
 
 
-def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedTable:
+def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> CurveTable:
     """Map ``df``'s columns onto the analysis roles, check them, and drop unusable rows.
 
     Rows flagged ``diverged`` and rows whose time or metric is missing are dropped (counted).
@@ -454,6 +290,7 @@ def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedT
             "run's identifier (or map no run column, and runs are identified by their roles)"
         )
 
+    notes: list[str]
     if mapping.group_by is not None:
         settings, notes = work[list(mapping.group_by)], []
     else:
@@ -470,7 +307,7 @@ def resolve(df: pd.DataFrame, mapping: ColumnMapping | None = None) -> ResolvedT
 
     ordered = ["run", *[c for c in out.columns if c != "run"]]
     frame = out[ordered].sort_values([*setting_columns, "run", "time"], kind="stable")
-    return ResolvedTable(
+    return CurveTable(
         frame=frame.reset_index(drop=True),
         roles=roles,
         setting_columns=setting_columns,

@@ -1,4 +1,5 @@
-"""Held-out law scores for a report, with the fitted curves behind them (docs/report.md, "Laws").
+"""Every law scored on held-out splits, with the fitted curves behind the scores (docs/report.md,
+"Laws"; drawn by the report).
 
 The protocol is :mod:`scaletime.fitting.evaluate`'s: hold out the largest values of one axis
 (size, time or data), fit each law on the rest and score it on the held-out rows (RMSLE, MdARE).
@@ -19,7 +20,8 @@ import pandas as pd
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import LawScore, fit_and_score, holdout_split
 from scaletime.fitting.laws import LAWS, get_law
-from scaletime.fitting.table import FitTable
+from scaletime.stats import finite_or_none, grouped_rms_interval
+from scaletime.table import CurveTable
 
 __all__ = ["FittedLaw", "LawEvaluation", "evaluate_laws_for_report"]
 
@@ -43,6 +45,11 @@ class FittedLaw:
     law: str
     frame: pd.DataFrame
     params: dict[str, float]
+
+    def held_out_rmsle(self) -> float:
+        """RMSLE over every held-out row (NaN without any)."""
+        held = self.residuals(True)
+        return float(np.sqrt(np.nanmean(held**2))) if held.size else np.nan
 
     def residuals(self, held_out: bool = True) -> np.ndarray:
         """``log(metric) − log(predicted)`` on the held-out (or fitted) rows."""
@@ -97,11 +104,11 @@ class LawEvaluation:
         return {
             "axis": self.axis,
             "threshold": self.threshold,
-            "unified_rmsle": _num(self.unified_rmsle),
-            "unified_rmsle_ci": [_num(v) for v in self.unified_rmsle_ci],
+            "unified_rmsle": finite_or_none(self.unified_rmsle),
+            "unified_rmsle_ci": [finite_or_none(v) for v in self.unified_rmsle_ci],
             "best_other": self.best_other,
-            "best_other_rmsle": _num(self._best_other_rmsle()),
-            "ratio": _num(self.ratio),
+            "best_other_rmsle": finite_or_none(self._best_other_rmsle()),
+            "ratio": finite_or_none(self.ratio),
             "notes": self.notes,
             "scores": scores.to_dict(orient="records"),
         }
@@ -111,37 +118,26 @@ class LawEvaluation:
         return float(row["rmsle"].iloc[0]) if len(row) else np.nan
 
 
-def _num(x: Any) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
 def fit_on_split(
-    law_name: str, train: FitTable, test: FitTable, axis: str, fit_options: dict[str, Any]
+    law_name: str, train: CurveTable, test: CurveTable, axis: str, fit_options: dict[str, Any]
 ) -> tuple[LawScore, FittedLaw | None]:
     """:func:`scaletime.fitting.evaluate.fit_and_score`, keeping the rows for the figures."""
     score, frame = fit_and_score(law_name, train, test, axis=axis, fit_options=fit_options)
     return score, (None if frame is None else FittedLaw(score.law, frame, {}))
 
 
-def _bootstrap_rmsle(fitted: FittedLaw, n_boot: int, confidence: float, seed: int = 0):
+def _bootstrap_rmsle(
+    fitted: FittedLaw, n_boot: int, confidence: float, seed: int = 0
+) -> tuple[float, float]:
+    """Interval of the held-out RMSLE, resampling held-out runs."""
     rows = fitted.frame.loc[fitted.frame["held_out"]]
     with np.errstate(all="ignore"):
         sq = (
             np.log(rows["metric"].to_numpy(float)) - np.log(rows["predicted"].to_numpy(float))
         ) ** 2
-    runs = rows["run"].to_numpy()
-    labels, index = np.unique(runs, return_inverse=True)
-    if labels.size < 2:
-        return (np.nan, np.nan)
-    sums = np.bincount(index, weights=sq)
-    counts = np.bincount(index)
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, labels.size, size=(n_boot, labels.size))
-    draws = np.sqrt(sums[pick].sum(axis=1) / counts[pick].sum(axis=1))
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return float(low), float(high)
+    return grouped_rms_interval(
+        sq, rows["run"].to_numpy(), n_boot=n_boot, confidence=confidence, random_state=seed
+    )
 
 
 def _multivariable(name: str) -> bool:
@@ -149,7 +145,7 @@ def _multivariable(name: str) -> bool:
 
 
 def evaluate_laws_for_report(
-    table: FitTable,
+    table: CurveTable,
     axes: Sequence[str],
     *,
     laws: Sequence[str] | None = None,

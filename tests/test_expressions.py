@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaletime.expressions import ExpressionError, derive_column, evaluate, filter_rows
-from scaletime.fitting.table import load_fit_table
+from scaletime.table import load_fit_table
 
 FRAME = pd.DataFrame(
     {

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaletime.report import measure
-from scaletime.tables import resolve
+from scaletime.analysis import phenomena
+from scaletime.table import resolve
 
 TIMES = np.array([0.5, 1.0])
 
@@ -23,7 +23,7 @@ def test_noise_sensitivity_slope_is_recovered(make_table) -> None:
         return np.full(t.shape, 0.1 + rho * (0.2 + 0.1 * np.log10(size)))
 
     frame, cols = _canonical(make_table(error, times=TIMES, noises=(0.0, 0.1, 0.2), jitter=0.002))
-    est = measure.noise_sensitivity(frame, cols, n_boot=200)
+    est = phenomena.noise_sensitivity(frame, cols, n_boot=200)
     assert est is not None
     assert est.value == pytest.approx(0.1, abs=0.02)
     assert est.ci[0] < 0.1 < est.ci[1]
@@ -35,14 +35,14 @@ def test_noise_sensitivity_sign_follows_the_data(make_table) -> None:
         return np.full(t.shape, 0.1 + rho * (0.8 - 0.1 * np.log10(size)))
 
     frame, cols = _canonical(make_table(error, times=TIMES, noises=(0.0, 0.2)))
-    est = measure.noise_sensitivity(frame, cols, n_boot=100)
+    est = phenomena.noise_sensitivity(frame, cols, n_boot=100)
     assert est.value == pytest.approx(-0.1, abs=0.02)
     assert est.ci[1] < 0
 
 
 def test_noise_sensitivity_needs_noise_free_and_noisy_runs(make_table) -> None:
     frame, cols = _canonical(make_table(lambda s, t, n, r: 0.1 + 0 * t, times=TIMES))
-    assert measure.noise_sensitivity(frame, cols) is None
+    assert phenomena.noise_sensitivity(frame, cols) is None
 
 
 def _data_error(larger_is_better: bool):
@@ -58,24 +58,24 @@ def _data_error(larger_is_better: bool):
 def test_larger_models_need_less_data_when_they_do(make_table) -> None:
     table = make_table(_data_error(True), times=TIMES, data_sizes=(300.0, 1000.0, 3000.0, 10000.0))
     frame, cols = _canonical(table)
-    conc = measure.data_concordance(frame, cols, n_boot=100)
+    conc = phenomena.data_concordance(frame, cols, n_boot=100)
     assert conc.value > 0.9 and conc.ci[0] > 0.5
     assert conc.details["concordant"] > conc.details["discordant"]
-    needed = measure.data_needed(frame, cols, n_boot=100)
+    needed = phenomena.data_needed(frame, cols, n_boot=100)
     assert needed.value > 0  # n_needed falls with N
 
 
 def test_larger_models_need_more_data_is_detected(make_table) -> None:
     table = make_table(_data_error(False), times=TIMES, data_sizes=(300.0, 1000.0, 3000.0, 10000.0))
     frame, cols = _canonical(table)
-    conc = measure.data_concordance(frame, cols, n_boot=100)
+    conc = phenomena.data_concordance(frame, cols, n_boot=100)
     assert conc.value < 0.1 and conc.ci[1] < 0.5
 
 
 def test_data_measures_need_several_data_sizes(make_table) -> None:
     frame, cols = _canonical(make_table(_data_error(True), times=TIMES))
-    assert measure.data_concordance(frame, cols) is None
-    assert measure.data_needed(frame, cols) is None
+    assert phenomena.data_concordance(frame, cols) is None
+    assert phenomena.data_needed(frame, cols) is None
 
 
 def test_larger_is_worse_finds_the_bump(make_table) -> None:
@@ -86,7 +86,7 @@ def test_larger_is_worse_finds_the_bump(make_table) -> None:
 
     table = make_table(error, widths=tuple(final), times=TIMES, jitter=0.005)
     frame, cols = _canonical(table)
-    est = measure.larger_is_worse(frame, cols, n_boot=200)
+    est = phenomena.larger_is_worse(frame, cols, n_boot=200)
     assert est.details["small_width"] == 5.0 and est.details["large_width"] == 10.0
     assert est.value == pytest.approx(0.4 / 0.3 - 1, abs=0.03)
     assert est.ci[0] > 0
@@ -97,7 +97,7 @@ def test_larger_is_never_worse_on_monotone_curves(make_table) -> None:
         return np.full(t.shape, 1.0 / np.log(size))
 
     frame, cols = _canonical(make_table(error, times=TIMES, jitter=0.0005))
-    est = measure.larger_is_worse(frame, cols, n_boot=100)
+    est = phenomena.larger_is_worse(frame, cols, n_boot=100)
     assert est.value < 0 and est.ci[1] < 0
 
 
@@ -116,7 +116,7 @@ def test_epoch_wise_overfitting_time_scales_as_built(make_table) -> None:
         _dip_then_rise(0.5), times=np.geomspace(1e-4, 100, 80), noises=(0.1,), jitter=0.001
     )
     frame, cols = _canonical(table)
-    [res] = measure.epoch_wise(frame, cols, n_boot=100)
+    [res] = phenomena.epoch_wise(frame, cols, n_boot=100)
     assert (res.per_size["rise"] > 0.3).all()
     assert (res.per_size["rise_low"] > 0).all()
     g = res.gamma_overfit
@@ -128,7 +128,7 @@ def test_epoch_wise_no_rise_on_monotone_curves(make_table) -> None:
     frame, cols = _canonical(
         make_table(lambda s, t, n, r: 0.1 + 0.8 * np.exp(-np.sqrt(s) * t), jitter=0.0)
     )
-    [res] = measure.epoch_wise(frame, cols, n_boot=50)
+    [res] = phenomena.epoch_wise(frame, cols, n_boot=50)
     assert (res.per_size["rise"] < 1e-9).all()
     assert not np.isfinite(res.gamma_overfit.value)
 
@@ -140,7 +140,7 @@ def test_model_wise_double_descent_strength(make_table) -> None:
         return np.full(t.shape, final[float(np.sqrt(size / 10.0))])
 
     frame, cols = _canonical(make_table(error, widths=tuple(final), times=TIMES, jitter=0.002))
-    [est] = measure.model_wise(frame, cols, n_boot=100)
+    [est] = phenomena.model_wise(frame, cols, n_boot=100)
     # descent 0.5→0.3, ascent 0.3→0.45, descent 0.45→0.15: the smallest move is 0.45/0.3 − 1
     assert est.value == pytest.approx(0.5, abs=0.05)
     assert est.ci[0] > 0

@@ -1,4 +1,4 @@
-"""scaletime.tables: reading tidy tables and mapping their columns onto roles."""
+"""scaletime.table: reading tidy tables and mapping their columns onto roles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scaletime.errors import ScaletimeError
-from scaletime.tables import (
+from scaletime.table import (
     ColumnMapping,
     TableError,
     parse_size_rule,
@@ -86,7 +86,7 @@ def test_resolve_drops_diverged_rows_and_renames_roles() -> None:
     assert {"run", "size", "time", "metric", "seed", "width"} <= set(frame.columns)
     assert resolved.roles["size"] == "n_params" and resolved.roles["time"] == "epoch"
     # the optimizer column is a setting: two settings, each with one seed per size
-    settings = dict((s["optimizer"], rows) for s, rows in resolved.settings())
+    settings = dict((s["optimizer"], rows) for s, rows in resolved.setting_frames())
     assert set(settings) == {"sgd", "adam"}
     assert settings["adam"]["seed"].eq(1).all()
 
@@ -109,7 +109,7 @@ def test_lr_that_follows_the_size_is_not_a_setting() -> None:
     df2 = pd.concat([df, df.assign(lr=df["lr"] * 10, run_id=df["run_id"] + "x")])
     resolved2 = resolve(df2)  # two base rates, each tied to the size: grouped by their rank
     assert "lr_rank" in resolved2.setting_columns
-    assert len(list(resolved2.settings())) == 2 * 2  # lr rank × optimizer
+    assert len(list(resolved2.setting_frames())) == 2 * 2  # lr rank × optimizer
     fixed = _tiny().assign(lr=0.05)
     assert "lr" in resolve(fixed).setting_columns  # the same lr for every size: a setting
 
@@ -122,6 +122,6 @@ def test_several_sources_stay_apart(tmp_path: Path) -> None:
     assert both["run_id"].nunique() == 2 * _tiny()["run_id"].nunique()  # no run merges
     resolved = resolve(both)
     assert resolved.setting_columns[0] == "source"
-    assert len(list(resolved.settings())) == 4  # source × optimizer
+    assert len(list(resolved.setting_frames())) == 4  # source × optimizer
     with pytest.raises(TableError, match="distinct names"):
         read_tables([tmp_path / "fixed.csv", tmp_path / "fixed.csv"])

@@ -1,6 +1,7 @@
-"""The paper's phenomena measured on a sweep's tidy table, each with a seed-bootstrap interval.
+"""The paper's phenomena measured on a sweep's tidy table, each with a seed-bootstrap interval
+(the measured counterparts of :mod:`scaletime.theory.phenomena`'s predictions).
 
-Every function here takes the *canonical* frame of :func:`scaletime.tables.resolve` (columns
+Every function here takes the *canonical* frame of :func:`scaletime.table.resolve` (columns
 ``run, size, time, metric, seed, width, data, noise`` and the setting columns) and returns plain
 numbers (docs/report.md, "Measured phenomena"):
 
@@ -21,14 +22,16 @@ n values has (n − 1)/n of its variance). With one seed per cell there is no in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scaletime.analysis import ExponentFit, auto_thresholds, tmin_table
+from scaletime.analysis.exponent import ExponentFit
+from scaletime.analysis.tmin import auto_thresholds, tmin_table
+from scaletime.stats import bootstrap_cells, finite_or_none, majority_interval, to_jsonable
 from scaletime.theory.phenomena import double_descent_strength, overfitting_time
 
 __all__ = [
@@ -76,11 +79,11 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "value": _num(self.value),
-            "ci": [_num(self.ci[0]), _num(self.ci[1])],
+            "value": finite_or_none(self.value),
+            "ci": [finite_or_none(self.ci[0]), finite_or_none(self.ci[1])],
             "confidence": self.confidence,
             "where": self.where,
-            "details": _jsonable(self.details),
+            "details": to_jsonable(self.details),
         }
 
     @classmethod
@@ -99,23 +102,6 @@ def _float(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _num(x: Any) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def base_setting_columns(frame: pd.DataFrame, setting_columns: Sequence[str]) -> list[str]:
     """Setting columns other than the data-size and label-noise grid axes."""
     return [c for c in setting_columns if c not in GRID_COLUMNS and c in frame]
@@ -125,7 +111,7 @@ def _describe(columns: Sequence[str], key: Any, frame: pd.DataFrame | None = Non
     """``"label_noise=0.1, data_size=1000"``: the columns (of those that vary in ``frame``, if
     given) with this group's values; ``"all"`` if none."""
     values = key if isinstance(key, tuple) else (key,)
-    pairs = zip(columns, values, strict=False)
+    pairs = list(zip(columns, values, strict=False))
     if frame is not None:
         pairs = [(c, v) for c, v in pairs if c in frame and frame[c].nunique(dropna=False) > 1]
     return (
@@ -147,69 +133,6 @@ def final_errors(rows: pd.DataFrame) -> pd.DataFrame:
     """Each run's metric at its last checkpoint: one row per run (all non-time columns kept)."""
     last = rows.sort_values(["run", "time"]).groupby("run", sort=True).tail(1)
     return last.reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------
-# seed bootstrap
-
-
-def _cell_draws(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap draws of the mean of ``values`` (one cell's seeds), widened for few seeds."""
-    values = np.asarray(values, float)
-    n = values.size
-    mean = float(values.mean())
-    if n < 2:
-        return np.full(n_boot, np.nan)
-    draws = values[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
-    return mean + np.sqrt(n / (n - 1)) * (draws - draws.mean())
-
-
-def bootstrap_cells(
-    per_run: pd.DataFrame,
-    cells: Sequence[str],
-    statistic: Callable[[pd.Series], float],
-    *,
-    n_boot: int = 500,
-    confidence: float = 0.95,
-    random_state: int = 0,
-) -> tuple[float, tuple[float, float], np.ndarray]:
-    """Point value and seed-bootstrap interval of ``statistic(cell means)``.
-
-    Parameters
-    ----------
-    per_run : DataFrame
-        One row per run with the ``cells`` columns and a ``value`` column.
-    cells : sequence of str
-        Columns defining a cell; the runs of a cell are its seeds.
-    statistic : callable
-        Maps a Series of cell means (indexed by the cells) to a number.
-
-    Returns
-    -------
-    (value, (low, high), draws)
-    """
-    grouped = per_run.groupby(list(cells), sort=True)["value"]
-    means = grouped.mean()
-    value = float(statistic(means))
-    rng = np.random.default_rng(random_state)
-    draws_by_cell = np.stack([_cell_draws(g.to_numpy(), n_boot, rng) for _, g in grouped])
-    if np.isnan(draws_by_cell).all():
-        return value, (np.nan, np.nan), np.full(n_boot, np.nan)
-    # cells with a single run keep their value in every draw
-    draws_by_cell = np.where(np.isnan(draws_by_cell), means.to_numpy()[:, None], draws_by_cell)
-    draws = np.array(
-        [statistic(pd.Series(draws_by_cell[:, b], index=means.index)) for b in range(n_boot)]
-    )
-    return value, _interval(draws, confidence), draws
-
-
-def _interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    finite = draws[np.isfinite(draws)]
-    if finite.size < max(10, draws.size // 2):
-        return (np.nan, np.nan)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 def _ols_slope(x: np.ndarray, y: np.ndarray) -> float:
@@ -588,9 +511,9 @@ class EpochWise:
     def to_dict(self) -> dict[str, Any]:
         return {
             "setting": self.setting,
-            "values": _jsonable(self.values),
+            "values": to_jsonable(self.values),
             "noise": self.noise,
-            "per_size": _jsonable(self.per_size.to_dict(orient="records")),
+            "per_size": to_jsonable(self.per_size.to_dict(orient="records")),
             "gamma_overfit": self.gamma_overfit.to_dict(),
         }
 
@@ -633,7 +556,7 @@ def epoch_wise(
                     overfits[b] = overfitting_time(times, sample)
             rise = _rise(mean)
             low, high = (
-                _interval(
+                majority_interval(
                     rise + np.sqrt(n / max(n - 1, 1)) * (rises - np.nanmean(rises)), confidence
                 )
                 if n >= 2
@@ -664,7 +587,7 @@ def epoch_wise(
         noise = float(rows["noise"].iloc[0]) if "noise" in rows else 0.0
         estimate = Estimate(
             gamma,
-            _interval(draws, confidence),
+            majority_interval(draws, confidence),
             confidence,
             where=_describe(columns, key, frame),
             details={"n_rising": int(use.sum()), "min_rise": min_rise},

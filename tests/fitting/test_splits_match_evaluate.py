@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from scaletime.fitting import evaluate_holdout, load_fit_table
-from scaletime.report.laws import evaluate_laws_for_report
+from scaletime.fitting.splits import evaluate_laws_for_report
 
 DEMO = Path(__file__).parents[2] / "benchmarks" / "data" / "demo-mnist-mlp.parquet"
 

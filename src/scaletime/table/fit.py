@@ -1,7 +1,8 @@
 """From a tidy table to the fitter's inputs: roles, filters, derived columns, bootstrap groups.
 
-Reading and column checks are :mod:`scaletime.tables` (``read_table``, ``ColumnMapping``,
-``resolve``); this module only adds what fitting needs on top (docs/fitting.md, "Input").
+Reading and column checks are :mod:`scaletime.table.roles` (``ColumnMapping``, ``resolve``);
+``load_fit_table`` adds what fitting needs on top and returns the same :class:`CurveTable`
+(docs/fitting.md, "Input").
 
 ========  =====================  ================================================================
 role      sweep default          notes
@@ -19,94 +20,22 @@ group     ``run_id``             bootstrap unit: ``run`` (default), ``seed`` or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from scaletime.engine.config import cumulative_lr
+from scaletime.errors import FittingError
 from scaletime.expressions import derive_column, filter_rows
-from scaletime.fitting.errors import FittingError
-from scaletime.tables import ColumnMapping, ResolvedTable, read_table, resolve
+from scaletime.table.curve_table import CurveTable
+from scaletime.table.io import read_table
+from scaletime.table.roles import ColumnMapping, resolve
+
+__all__ = ["load_fit_table", "single_setting", "with_lr_time"]
 
 #: Name given to a constant column standing in for a role the table lacks.
 _CONSTANT_SIZE = "__constant_size__"
 _CONSTANT_TIME = "__constant_time__"
-BOOTSTRAP_UNITS = ("run", "seed", "point")
-
-
-@dataclass
-class FitTable:
-    """A table resolved for fitting.
-
-    Attributes
-    ----------
-    frame : DataFrame
-        Canonical columns ``run, size, time, metric`` and, when mapped, ``seed, data, noise``,
-        then the setting columns (see :func:`scaletime.tables.resolve`).
-    columns : dict
-        role -> source column (roles filled by a constant are absent).
-    constant_roles : tuple of str
-        Roles the table lacks (filled with a constant 1).
-    varying_settings : dict
-        Setting columns other than data and noise that take several values -> their values.
-    notes : list of str
-    """
-
-    frame: pd.DataFrame
-    columns: dict[str, str]
-    setting_columns: tuple[str, ...]
-    constant_roles: tuple[str, ...] = ()
-    varying_settings: dict[str, list[Any]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def varying_roles(self) -> set[str]:
-        """Roles among size, time, data, noise that take more than one value."""
-        return {
-            r
-            for r in ("size", "time", "data", "noise")
-            if r in self.frame and r not in self.constant_roles and self.frame[r].nunique() > 1
-        }
-
-    def groups(self, unit: str = "run") -> np.ndarray:
-        """Bootstrap group labels per row: the run, the seed, or each point on its own."""
-        if unit not in BOOTSTRAP_UNITS:
-            raise ValueError(f"bootstrap unit must be one of {BOOTSTRAP_UNITS}, got {unit!r}")
-        if unit == "point":
-            return np.arange(len(self.frame))
-        if unit == "seed":
-            if "seed" not in self.frame:
-                raise FittingError(
-                    "bootstrap over seeds needs a seed column (map it with seed=...)"
-                )
-            return self.frame["seed"].to_numpy()
-        return self.frame["run"].to_numpy()
-
-    def settings(self) -> list[tuple[dict[str, Any], FitTable]]:
-        """One sub-table per combination of the varying setting columns."""
-        if not self.varying_settings:
-            return [({}, self)]
-        keys = list(self.varying_settings)
-        out = []
-        for key, rows in self.frame.groupby(keys, sort=True, dropna=False):
-            values = key if isinstance(key, tuple) else (key,)
-            setting = dict(zip(keys, [_plain(v) for v in values], strict=True))
-            sub = FitTable(
-                rows.reset_index(drop=True),
-                self.columns,
-                self.setting_columns,
-                self.constant_roles,
-                {},
-                list(self.notes),
-            )
-            out.append((setting, sub))
-        return out
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def load_fit_table(
@@ -122,13 +51,13 @@ def load_fit_table(
     group_by: Sequence[str] | None = None,
     where: str | None = None,
     derive: Sequence[str] = (),
-) -> FitTable:
+) -> CurveTable:
     """Read ``source`` and map its columns onto the fitting roles.
 
     Parameters
     ----------
     source : path or DataFrame
-        CSV, Parquet, sweep folder or DataFrame (:func:`scaletime.tables.read_table`).
+        CSV, Parquet, sweep folder or DataFrame (:func:`scaletime.table.read_table`).
     size, time, data, noise, metric, seed, run : str, optional
         Column of each role; ``None`` uses the tidy-table default (``n_params``, ``lr_time``
         — else ``epoch`` —,
@@ -172,7 +101,7 @@ def load_fit_table(
         run=run,
         group_by=tuple(group_by) if group_by is not None else None,
     )
-    resolved: ResolvedTable = resolve(df, mapping)
+    resolved = resolve(df, mapping)
     frame = resolved.frame
     zero = frame["metric"].to_numpy() <= 0
     if zero.any():
@@ -195,7 +124,16 @@ def load_fit_table(
         notes.append(f"dropped {resolved.n_dropped_missing} rows with a missing time or metric")
     for role in constant:
         notes.append(f"no {role} column: {role} is constant (laws needing it are unavailable)")
-    return FitTable(frame, columns, resolved.setting_columns, tuple(constant), varying, notes)
+    return CurveTable(
+        frame,
+        columns,
+        resolved.setting_columns,
+        tuple(constant),
+        varying,
+        notes,
+        resolved.n_dropped_diverged,
+        resolved.n_dropped_missing,
+    )
 
 
 #: Columns of a sweep's tidy table from which the cumulative learning rate is derived.
@@ -210,7 +148,7 @@ def with_lr_time(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(lr_time=cumulative_lr(df["step"], df["lr"], df["momentum"], df["optimizer"]))
 
 
-def single_setting(table: FitTable) -> FitTable:
+def single_setting(table: CurveTable) -> CurveTable:
     """``table`` if it holds one setting, else an error listing the varying columns."""
     if table.varying_settings:
         desc = "; ".join(f"{c}: {v[:5]}" for c, v in table.varying_settings.items())
