@@ -23,6 +23,7 @@ demo: setup
 
 test: setup data
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 bench: setup data
