@@ -7,7 +7,7 @@ parameters and hands them on as one :class:`Columns`, which loads the table
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,6 +92,16 @@ class Columns:
     def of(cls, derive: list[str] | None = None, **options: str | None) -> Columns:
         """From the command's option values (``derive`` as Typer gives it: None or a list)."""
         return cls(derive=tuple(derive or ()), **options)
+
+    @classmethod
+    def from_command(cls, ctx: typer.Context) -> Columns:
+        """From the command's column options (``ctx.params``), read by parameter name: for each
+        role ``NAME_column`` where the command declares it (``forecast --size-column``), else
+        ``NAME``."""
+        params = ctx.params
+        roles = [f.name for f in fields(cls)]
+        values = {r: params.get(f"{r}_column", params.get(r)) for r in roles}
+        return cls.of(**values)
 
     def load_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`scaletime.table.load_fit_table`."""

@@ -82,6 +82,7 @@ def _params_table(est: ScalingLawRegressor) -> Table:
 
 
 def fit(
+    ctx: typer.Context,
     table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
     law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
@@ -114,18 +115,7 @@ def fit(
 
     _check_choice(loss, _LOSSES, "--loss")
     _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
-    columns = Columns.of(
-        size=size,
-        time=time,
-        data=data,
-        noise=noise,
-        metric=metric,
-        seed=seed_column,
-        run=run,
-        group_by=group_by,
-        where=where,
-        derive=derive,
-    )
+    columns = Columns.from_command(ctx)
     try:
         fit_table = single_setting(columns.load(table))
         options = {"n_breaks": breaks} if law in ("bnsl", "bnsl2") and breaks != 1 else None
@@ -281,6 +271,7 @@ def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) ->
 
 
 def evaluate(
+    ctx: typer.Context,
     table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
     holdout: str = typer.Option("size", help="Axis held out: size, time or data."),
     fraction: float = typer.Option(0.25, help="Share of the axis' distinct values held out."),
@@ -329,18 +320,7 @@ def evaluate(
             f"0 (all rows) or at least 10, got {max_rows}", param_hint="--max-rows"
         )
     fit_options = {"loss": loss, "n_starts": starts, "max_rows": max_rows or None}
-    columns = Columns.of(
-        size=size,
-        time=time,
-        data=data,
-        noise=noise,
-        metric=metric,
-        seed=seed_column,
-        run=run,
-        group_by=group_by,
-        where=where,
-        derive=derive,
-    )
+    columns = Columns.from_command(ctx)
     try:
         with Progress(
             TextColumn("{task.description}"),

@@ -135,6 +135,7 @@ def _print_budget(comparison: Any) -> None:
 
 
 def forecast(
+    ctx: typer.Context,
     table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
     size: float | None = typer.Option(None, "--size", help="Model size asked (size units)."),
     width: float | None = typer.Option(
@@ -185,18 +186,7 @@ def forecast(
     if factor is not None and budget is not None:
         raise typer.BadParameter("give --factor or --budget, not both", param_hint="--budget")
     try:
-        fit_table = Columns.of(
-            size=size_column,
-            time=time_column,
-            data=data_column,
-            noise=noise_column,
-            metric=metric,
-            seed=seed_column,
-            run=run,
-            group_by=group_by,
-            where=where,
-            derive=derive,
-        ).load(table)
+        fit_table = Columns.from_command(ctx).load(table)
         candidates = split_list(laws, "--forecasters")
         if width is not None:
             size = size_for_width(read_table(table), width)
