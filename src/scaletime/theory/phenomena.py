@@ -200,17 +200,7 @@ def model_wise(
 ) -> PhenomenonCurve:
     """Model-wise curve ``E(p)`` at a fixed training time; measures the DD strength and peak (§5.2)."""
     sizes = np.asarray(sizes, dtype=float)
-    errors = model(sizes, time, data, noise)
-    return PhenomenonCurve(
-        "model-wise double descent",
-        "size",
-        sizes,
-        errors,
-        measured={
-            "double_descent": double_descent_strength(errors),
-            "peak_size": float(sizes[_interior_peak(errors)]),
-        },
-    )
+    return _double_descent_curve("model-wise", "size", sizes, model(sizes, time, data, noise))
 
 
 def sample_wise(
@@ -218,15 +208,21 @@ def sample_wise(
 ) -> PhenomenonCurve:
     """Sample-wise curve ``E(n)``; measures the DD strength and where more data hurts (§5.3)."""
     datas = np.asarray(datas, dtype=float)
-    errors = model(size, time, datas, noise)
+    return _double_descent_curve("sample-wise", "data", datas, model(size, time, datas, noise))
+
+
+def _double_descent_curve(
+    kind: str, axis: str, xs: np.ndarray, errors: np.ndarray
+) -> PhenomenonCurve:
+    """The curve ``errors(xs)`` with its DD strength and the ``xs`` of its interior peak."""
     return PhenomenonCurve(
-        "sample-wise double descent",
-        "data",
-        datas,
+        f"{kind} double descent",
+        axis,
+        xs,
         errors,
         measured={
             "double_descent": double_descent_strength(errors),
-            "peak_data": float(datas[_interior_peak(errors)]),
+            f"peak_{axis}": float(xs[_interior_peak(errors)]),
         },
     )
 
