@@ -257,6 +257,19 @@ class ScalingLawRegressor:
         """
         self._validate()
         law = get_law(self.law, **(self.law_options or {}))
+        inputs, y, groups, n = self._usable_rows(law, X, y, groups)
+        n_groups = len(np.unique(groups))
+        rng = np.random.default_rng(self.random_state)
+        law, problem, result = self._select_variant(law, inputs, y, n_groups, rng)
+        self._record_fit(law, problem, result, inputs, y, n, n_groups)
+        self._bootstrap(law, problem, result.best.z, inputs, y, groups, rng, progress)
+        return self
+
+    def _usable_rows(
+        self, law: Law, X: Any, y: Any, groups: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int]:
+        """The rows the law can be fitted on: checked roles and metric, time ≤ 0 dropped (the
+        checkpoint at initialisation), a ``max_rows`` subset; refuses what cannot be fitted."""
         inputs = as_inputs(X, law.roles, law.optional_roles)
         if y is None:
             if not (isinstance(X, pd.DataFrame | Mapping) and "metric" in X):
@@ -309,8 +322,18 @@ class ScalingLawRegressor:
                 f"no role of law {law.name!r} varies in the fitted rows (each of "
                 f"{[r for r in law.roles if r in SCALING_ROLES]} takes one value): nothing to fit"
             )
-        n_groups = len(np.unique(groups))
-        rng = np.random.default_rng(self.random_state)
+        return inputs, y, groups, n
+
+    def _select_variant(
+        self,
+        law: Law,
+        inputs: dict[str, np.ndarray],
+        y: np.ndarray,
+        n_groups: int,
+        rng: np.random.Generator,
+    ) -> tuple[Law, Problem, Any]:
+        """Fit each nested form of the law (multi-start) and keep the one of lowest BIC, counted
+        on the independent runs; fills ``selection_``."""
         use_auto = self.loss == "huber" and self.delta == "auto"
         loss = get_loss(
             "mse" if use_auto else self.loss, 1e-3 if use_auto else cast(float, self.delta)
@@ -357,7 +380,20 @@ class ScalingLawRegressor:
                 chosen = (bic, variant, problem, result)
         if chosen is None:
             raise FittingError(f"law {law.name!r}: no variant could be fitted")
-        _, law, problem, result = chosen
+        return chosen[1], chosen[2], chosen[3]
+
+    def _record_fit(
+        self,
+        law: Law,
+        problem: Problem,
+        result: Any,
+        inputs: dict[str, np.ndarray],
+        y: np.ndarray,
+        n: int,
+        n_groups: int,
+    ) -> None:
+        """The learned attributes of the chosen fit, its identification and bound warnings, and
+        in-sample residual quantiles."""
         specs = problem.specs
         best = result.best
         self.law_ = law
@@ -395,7 +431,7 @@ class ScalingLawRegressor:
                 + (f" (parameters {', '.join(loose)})" if loose else "")
                 + f"; predictions at another {role} are not supported by the data",
                 FitConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.at_bound_ = at_bounds(problem, best.z)
         for name, side in self.at_bound_.items():
@@ -403,7 +439,7 @@ class ScalingLawRegressor:
                 f"law {law.name!r}: parameter {name!r} = {self.params_[name]:.4g} sits on its "
                 f"{side} bound; the data do not pin it down inside its range",
                 FitConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.input_ranges_ = {r: (float(v.min()), float(v.max())) for r, v in inputs.items()}
         self.param_bounds_ = {p.name: (p.lower, p.upper) for p in specs}
@@ -412,39 +448,53 @@ class ScalingLawRegressor:
         self.residual_source_ = "in-sample"
         self.train_score_ = _log_r2(y, np.exp(np.log(y) - residuals))
 
+    def _bootstrap(
+        self,
+        law: Law,
+        problem: Problem,
+        best_z: np.ndarray,
+        inputs: dict[str, np.ndarray],
+        y: np.ndarray,
+        groups: np.ndarray,
+        rng: np.random.Generator,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """``n_bootstrap`` refits on resampled groups: parameter intervals, and out-of-bag
+        residual quantiles for new-run intervals when there are at least 20 of them."""
         self.bootstrap_params_ = None
         self.params_interval_ = None
         self.n_bootstrap_failed_ = 0
-        if self.n_bootstrap > 0:
-            resamples = group_resamples(groups, int(self.n_bootstrap), rng, BOOTSTRAP_ROWS)
-            refit = _Refit(law, inputs, y, problem.loss, specs, best.z, self.max_nfev)
-            results, n_failed = run_refits(refit, resamples, int(self.n_jobs), progress)
-            self.n_bootstrap_failed_ = n_failed
-            if n_failed:
-                warnings.warn(
-                    f"{n_failed} of {self.n_bootstrap} bootstrap refits failed",
-                    FitConvergenceWarning,
-                    stacklevel=2,
-                )
-            ok = [k for k, r in enumerate(results) if r is not None]
-            ok_results = [r for r in results if r is not None]  # results[k] for k in ok
-            if ok:
-                self.bootstrap_params_ = np.vstack(ok_results)
-                self._set_params_interval()
+        if self.n_bootstrap <= 0:
+            return
+        resamples = group_resamples(groups, int(self.n_bootstrap), rng, BOOTSTRAP_ROWS)
+        refit = _Refit(law, inputs, y, problem.loss, problem.specs, best_z, self.max_nfev)
+        results, n_failed = run_refits(refit, resamples, int(self.n_jobs), progress)
+        self.n_bootstrap_failed_ = n_failed
+        if n_failed:
+            warnings.warn(
+                f"{n_failed} of {self.n_bootstrap} bootstrap refits failed",
+                FitConvergenceWarning,
+                stacklevel=3,
+            )
+        ok = [k for k, r in enumerate(results) if r is not None]
+        ok_results = [r for r in results if r is not None]  # results[k] for k in ok
+        if not ok:
+            return
+        self.bootstrap_params_ = np.vstack(ok_results)
+        self._set_params_interval()
 
-                def residual_of(b: int, rows: np.ndarray) -> np.ndarray:
-                    values = dict(zip(self.param_names_, ok_results[b], strict=True))
-                    sub = {k: v[rows] for k, v in inputs.items()}
-                    with np.errstate(all="ignore"):
-                        return np.log(y[rows]) - np.log(law.predict(sub, values))
+        def residual_of(b: int, rows: np.ndarray) -> np.ndarray:
+            values = dict(zip(self.param_names_, ok_results[b], strict=True))
+            sub = {k: v[rows] for k, v in inputs.items()}
+            with np.errstate(all="ignore"):
+                return np.log(y[rows]) - np.log(law.predict(sub, values))
 
-                oob = out_of_bag_residuals(
-                    [resamples[k] for k in ok], groups, residual_of, BOOTSTRAP_ROWS, rng
-                )
-                if len(oob) >= 20:
-                    self.residual_quantiles_ = residual_quantiles(oob)
-                    self.residual_source_ = "out-of-bag"
-        return self
+        oob = out_of_bag_residuals(
+            [resamples[k] for k in ok], groups, residual_of, BOOTSTRAP_ROWS, rng
+        )
+        if len(oob) >= 20:
+            self.residual_quantiles_ = residual_quantiles(oob)
+            self.residual_source_ = "out-of-bag"
 
     def _set_params_interval(self) -> None:
         assert self.bootstrap_params_ is not None  # called once the bootstrap has run
