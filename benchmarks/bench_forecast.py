@@ -39,7 +39,7 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.estimator import ScalingLawRegressor
 from scaletime.fitting.evaluate import BASELINES, holdout_split, rmsle
 from scaletime.fitting.external import load_alabdulmohsin
-from scaletime.forecast import ScalingForecaster
+from scaletime.forecasting import ScalingForecaster
 from scaletime.table import CurveTable
 
 CACHE = HERE.parent / "runs" / "forecast-cache"
@@ -275,7 +275,7 @@ def report(cases: dict[str, Any]) -> dict[str, Any]:
 def recombine(keys: list[str], **params: Any) -> dict[str, Any]:
     """Each cached case recombined with other :class:`ScalingForecaster` parameters (no
     refitting): held-out RMSLE and 80% coverage per case (bootstrap fallbacks excluded)."""
-    from scaletime.forecast.backtest import Backtest
+    from scaletime.forecasting.backtest import Backtest
 
     out: dict[str, Any] = {}
     for key in keys:
@@ -332,11 +332,11 @@ def _case_parts(key: str) -> list[tuple[CurveTable, pd.DataFrame]]:
 
 def refresh(key: str, candidate: str) -> int:
     """Refit one candidate in a cached holdout case (backtests at the cached cuts and the final
-    fit), as :func:`scaletime.forecast.backtest.run_backtests` and the forecaster do, and
+    fit), as :func:`scaletime.forecasting.backtest.run_backtests` and the forecaster do, and
     rewrite its cached predictions; returns the parts refreshed."""
     from scaletime.fitting.evaluate import subset
-    from scaletime.forecast.backtest import FALLBACK
-    from scaletime.forecast.candidates import Candidate
+    from scaletime.forecasting.backtest import FALLBACK
+    from scaletime.forecasting.candidates import Candidate
 
     axis = key.partition("/")[2]
     done = 0

@@ -68,3 +68,15 @@ def test_readme_python_example_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.setattr(st, "write_report", partial(st.write_report, options=quick))
     exec(compile(block.group(1), "README.md", "exec"), {})  # our own README, not user input
     assert (tmp_path / "runs" / "demo" / "report.html").stat().st_size > 10_000
+
+
+def test_no_front_door_name_is_shadowed_by_a_subpackage():
+    """Importing ``scaletime.X`` sets the attribute ``X`` on the package: a front-door name equal
+    to a subpackage's would turn into that module once anything imported it."""
+    import pkgutil
+
+    subpackages = {m.name for m in pkgutil.iter_modules(st.__path__)}
+    assert not subpackages & set(st.__all__)
+    import scaletime.forecasting.api  # noqa: F401
+
+    assert callable(st.forecast) and inspect.isfunction(st.forecast)

@@ -23,9 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "theory": set(),
     "fitting": {"table", "theory"},
     "analysis": {"table", "theory", "fitting"},
-    "forecast": {"data", "models", "sweep", "table", "fitting"},
-    "report": {"data", "sweep", "table", "analysis", "fitting", "forecast"},
-    "cli": {"data", "sweep", "table", "theory", "analysis", "fitting", "forecast", "report"},
+    "forecasting": {"data", "models", "sweep", "table", "fitting"},
+    "report": {"data", "sweep", "table", "analysis", "fitting", "forecasting"},
+    "cli": {"data", "sweep", "table", "theory", "analysis", "fitting", "forecasting", "report"},
 }
 BASE_ALLOWED: dict[str, set[str]] = {
     "errors": set(),

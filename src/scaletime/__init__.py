@@ -27,7 +27,7 @@ _EXPORTS = {
     "run_sweep": "scaletime.sweep.executor",
     "load_table": "scaletime.sweep.export",
     "export_table": "scaletime.sweep.export",
-    "plan_sweep": "scaletime.forecast.design",
+    "plan_sweep": "scaletime.forecasting.design",
     # tables
     "read_table": "scaletime.table",
     "ColumnMapping": "scaletime.table",
@@ -42,9 +42,9 @@ _EXPORTS = {
     "evaluate_laws": "scaletime.fitting",
     "LAWS": "scaletime.fitting",
     # forecasts
-    "forecast": "scaletime.forecast",
-    "compare_budget": "scaletime.forecast",
-    "ScalingForecaster": "scaletime.forecast",
+    "forecast": "scaletime.forecasting",
+    "compare_budget": "scaletime.forecasting",
+    "ScalingForecaster": "scaletime.forecasting",
     # reports
     "write_report": "scaletime.report",
     "reproduce_paper": "scaletime.report.reproduce",

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from scaletime.cli import app
 from scaletime.errors import ScaletimeError
-from scaletime.forecast.design import plan_sweep
+from scaletime.forecasting.design import plan_sweep
 from scaletime.sweep.executor import run_sweep
 from scaletime.sweep.export import load_table
 from scaletime.sweep.plan import plan_runs, plan_units, train_config

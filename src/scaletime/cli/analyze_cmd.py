@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scaletime.cli.common import check_output, failure, safe
-from scaletime.errors import ScaletimeError
+from scaletime.cli.common import check_output, safe, user_errors
 
 if TYPE_CHECKING:
     from scaletime.analysis import AnalysisResult, SettingAnalysis
@@ -294,7 +293,7 @@ def analyze(
         group_by=tuple(c.strip() for c in group_by.split(",") if c.strip()) if group_by else None,
         size_rule=size_rule,
     )
-    try:
+    with user_errors():
         result = run_analysis(
             sources,
             mapping,
@@ -305,8 +304,6 @@ def analyze(
             n_boot=boot,
             random_state=random_state,
         )
-    except ScaletimeError as err:
-        raise failure(err) from None
 
     out = Console()
     for note in result.notes:

@@ -1,6 +1,8 @@
-"""What every command shares: the one way to fail, output-path checks, and safe terminal text.
+"""What every command shares: the one way to fail, the one error handler, output-path checks,
+and safe terminal text.
 
-A command fails with :func:`fail` (``error: MESSAGE`` on stderr, exit status 2); user strings —
+A command fails with :func:`fail` (``error: MESSAGE`` on stderr, exit status 2) and runs its work
+inside :func:`user_errors`, which turns the library's errors into that message; user strings —
 column names, setting values, file names, error messages that quote them — go through
 :func:`safe`, so rich markup (``[link=...]``) and terminal control sequences (``ESC [31m``) are
 shown, never interpreted.
@@ -9,12 +11,16 @@ shown, never interpreted.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from scaletime.errors import ScaletimeError
 
 err_console = Console(stderr=True)
 
@@ -37,6 +43,28 @@ def failure(message: object) -> typer.Exit:
 def fail(message: object) -> NoReturn:
     """Print ``error: MESSAGE`` on stderr and exit with status 2."""
     raise failure(message)
+
+
+@contextmanager
+def user_errors(*, interrupted: str | None = None) -> Iterator[None]:
+    """The one error handler of every command.
+
+    A library error (:class:`ScaletimeError`), a bad value (``ValueError``) or a file error
+    (``OSError``) ends the command with ``error: MESSAGE`` and exit status 2, no traceback; Typer's
+    own exits and parameter errors pass through. With ``interrupted``, Ctrl-C prints
+    ``interrupted: <interrupted>`` and exits with status 130 (else it propagates).
+    """
+    try:
+        yield
+    except (typer.Exit, typer.BadParameter):
+        raise
+    except (ScaletimeError, ValueError, OSError) as err:
+        raise failure(err) from None
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        err_console.print(f"[yellow]interrupted[/]: {interrupted}")
+        raise typer.Exit(130) from None
 
 
 def check_output(path: Path | None, option: str) -> None:

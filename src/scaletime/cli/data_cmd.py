@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scaletime.cli.common import user_errors
 from scaletime.errors import ScaletimeError
 
 data_app = typer.Typer(
@@ -75,12 +76,9 @@ def fetch_command(
     from scaletime.data import canonical_name, fetch
 
     console = Console()
-    try:  # check every name before doing any (slow) work
+    with user_errors():  # check every name before doing any (slow) work
         for name in names:
             canonical_name(name)
-    except ScaletimeError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
     failures = 0
     for name in names:
         try:

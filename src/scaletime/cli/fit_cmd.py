@@ -28,7 +28,7 @@ from scaletime.cli.columns import (
     Where,
     split_list,
 )
-from scaletime.cli.common import check_output, failure, safe
+from scaletime.cli.common import check_output, safe, user_errors
 from scaletime.errors import ScaletimeError
 from scaletime.fitting.errors import FitConvergenceWarning
 
@@ -50,9 +50,6 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, int | float):
         return f"{value:.{digits}g}"
     return str(value)
-
-
-_fail = failure  # print the error, return the exit to raise
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -116,7 +113,7 @@ def fit(
     _check_choice(loss, _LOSSES, "--loss")
     _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
     columns = Columns.from_command(ctx)
-    try:
+    with user_errors():
         fit_table = single_setting(columns.load(table))
         options = {"n_breaks": breaks} if law in ("bnsl", "bnsl2") and breaks != 1 else None
         law_name = "bnsl" if options else law
@@ -156,8 +153,6 @@ def fit(
                 )
         est.metadata_.update(source=str(table), where=where, derive=list(derive or []))
         est.to_json(out)
-    except (ScaletimeError, ValueError) as err:
-        raise _fail(err) from None
     console.print(_params_table(est))
     console.print(
         f"loss {est.loss_:.4g} · log R² {est.train_score_:.4f} · {est.n_points_} points "
@@ -191,7 +186,7 @@ def predict(
 
     from scaletime.fitting.estimator import load_fit
 
-    try:
+    with user_errors():
         est = load_fit(fit_file)
         given = {"size": size, "time": time, "data": data, "noise": noise}
         for role, (lo, hi) in est.input_ranges_.items():  # constant when fitted: its value
@@ -213,10 +208,6 @@ def predict(
         n = lengths.pop() if lengths else 1
         inputs = {r: np.broadcast_to(v, (n,)).copy() for r, v in columns.items()}
         frame = est.predict_frame(inputs, confidence)
-    except (ScaletimeError, ValueError) as err:
-        if isinstance(err, typer.BadParameter):
-            raise
-        raise _fail(err) from None
     if as_json:
         console.print_json(json.dumps(frame.to_dict(orient="records")))
         return
@@ -321,50 +312,50 @@ def evaluate(
         )
     fit_options = {"loss": loss, "n_starts": starts, "max_rows": max_rows or None}
     columns = Columns.from_command(ctx)
-    try:
-        with Progress(
+    with (
+        user_errors(),
+        Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             console=err_console,
             transient=True,
-        ) as progress:
-            task = progress.add_task("fitting", total=None)
+        ) as progress,
+    ):
+        task = progress.add_task("fitting", total=None)
 
-            def on_law(score) -> None:
-                progress.update(task, advance=1, description=f"fitted {score.law}")
+        def on_law(score) -> None:
+            progress.update(task, advance=1, description=f"fitted {score.law}")
 
-            if split_column is not None:
-                df = read_table(table)
-                if split_column not in df.columns:
-                    raise ScaletimeError(
-                        f"split column {split_column!r} is not in the table; available: "
-                        + ", ".join(map(str, df.columns))
-                    )
-                flag = df[split_column].astype(bool)
-                train = columns.load(df[flag])
-                test = columns.load(df[~flag])
-                result = evaluate_laws(
-                    train, test, laws=names, axis=None, fit_options=fit_options, on_law=on_law
+        if split_column is not None:
+            df = read_table(table)
+            if split_column not in df.columns:
+                raise ScaletimeError(
+                    f"split column {split_column!r} is not in the table; available: "
+                    + ", ".join(map(str, df.columns))
                 )
-                title = f"held out: rows with {split_column} false"
-                setting_cols = list(train.varying_settings)
-            else:
-                full = columns.load(table)
-                result, threshold = evaluate_holdout(
-                    full,
-                    axis=holdout,
-                    fraction=fraction,
-                    cut=cut,
-                    laws=names,
-                    fit_options=fit_options,
-                    on_law=on_law,
-                )
-                column = full.roles.get(holdout, holdout)
-                title = safe(f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)")
-                setting_cols = list(full.varying_settings)
-    except (ScaletimeError, ValueError) as err:
-        raise _fail(err) from None
+            flag = df[split_column].astype(bool)
+            train = columns.load(df[flag])
+            test = columns.load(df[~flag])
+            result = evaluate_laws(
+                train, test, laws=names, axis=None, fit_options=fit_options, on_law=on_law
+            )
+            title = f"held out: rows with {split_column} false"
+            setting_cols = list(train.varying_settings)
+        else:
+            full = columns.load(table)
+            result, threshold = evaluate_holdout(
+                full,
+                axis=holdout,
+                fraction=fraction,
+                cut=cut,
+                laws=names,
+                fit_options=fit_options,
+                on_law=on_law,
+            )
+            column = full.roles.get(holdout, holdout)
+            title = safe(f"held out: {column} ≥ {threshold:.4g} (fitted on the smaller values)")
+            setting_cols = list(full.varying_settings)
     console.print(_results_table(result, title, setting_cols))
     console.print(
         "RMSLE: root mean squared natural-log error; MdARE: median absolute relative "

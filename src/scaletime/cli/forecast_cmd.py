@@ -27,9 +27,8 @@ from scaletime.cli.columns import (
     Where,
     split_list,
 )
-from scaletime.cli.common import check_output, safe
-from scaletime.cli.fit_cmd import _fail, _fmt
-from scaletime.errors import ScaletimeError
+from scaletime.cli.common import check_output, safe, user_errors
+from scaletime.cli.fit_cmd import _fmt
 
 console = Console()
 err_console = Console(stderr=True)
@@ -172,9 +171,9 @@ def forecast(
     calibrated interval; or, with --factor or --budget, which way to spend more compute wins."""
     check_output(out, "--out")
     check_output(plot, "--plot")
-    from scaletime.forecast import compare_budget, size_for_width
-    from scaletime.forecast import forecast as run_forecast
-    from scaletime.forecast.api import base_point, budget_factor
+    from scaletime.forecasting import compare_budget, size_for_width
+    from scaletime.forecasting import forecast as run_forecast
+    from scaletime.forecasting.api import base_point, budget_factor
     from scaletime.table import read_table
 
     if method not in ("auto", "select", "ensemble"):
@@ -185,7 +184,7 @@ def forecast(
         raise typer.BadParameter("give --size or --width, not both", param_hint="--width")
     if factor is not None and budget is not None:
         raise typer.BadParameter("give --factor or --budget, not both", param_hint="--budget")
-    try:
+    with user_errors():
         fit_table = Columns.from_command(ctx).load(table)
         candidates = split_list(laws, "--forecasters")
         if width is not None:
@@ -228,8 +227,6 @@ def forecast(
             method=method,
             on_progress=say,
         )
-    except (ScaletimeError, ValueError) as err:
-        raise _fail(err) from None
     _print_forecast(result)
     if out is not None:
         result.to_json(out)
@@ -263,15 +260,15 @@ def plan(
     check_output(out, "--out")
     from importlib.resources import files
 
-    from scaletime.forecast.design import plan_sweep
+    from scaletime.forecasting.design import plan_sweep
     from scaletime.sweep.spec import load_spec
 
     if gamma is not None and pilot is not None:
         raise typer.BadParameter("give --gamma or --pilot, not both", param_hint="--pilot")
-    try:
+    with user_errors():
         base = load_spec(spec or Path(str(files("scaletime") / "configs" / "demo.toml")))
         if pilot is not None:
-            from scaletime.forecast.candidates import fit_scale_time
+            from scaletime.forecasting.candidates import fit_scale_time
             from scaletime.table import load_fit_table, single_setting
 
             # epochs are what the plan sets, so γ is fitted on the epoch axis
@@ -287,8 +284,6 @@ def plan(
             budget=budget,
         )
         planned.write(out)
-    except (ScaletimeError, ValueError) as err:
-        raise _fail(err) from None
     table = Table(
         title=f"{planned.spec.name}: γ = {planned.gamma:.3g}, horizon "
         f"{planned.horizon:.4g} epochs for width {target_width}"

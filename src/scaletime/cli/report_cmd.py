@@ -13,8 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scaletime.cli.common import check_output, fail
-from scaletime.errors import ScaletimeError
+from scaletime.cli.common import check_output, fail, user_errors
 
 console = Console(stderr=True)
 
@@ -27,9 +26,6 @@ class Scale(StrEnum):
 
 class Suite(StrEnum):
     paper = "paper"
-
-
-_fail = fail
 
 
 def _fit_options(n_starts: int | None, max_nfev: int | None) -> dict[str, int]:
@@ -70,22 +66,20 @@ def report(
     from scaletime.report.reproduce import rerender_index
 
     if not folder.is_dir():
-        _fail(f"{folder} is not a folder")
+        fail(f"{folder} is not a folder")
     if not (folder / "results.sqlite").is_file():
         if (folder / "claims.json").is_file():
-            try:
+            with user_errors():
                 path = rerender_index(folder, out)
-            except (ScaletimeError, OSError) as exc:
-                _fail(str(exc))
             print(path.resolve())
             return
-        _fail(f"{folder} holds no results.sqlite (a sweep folder) nor claims.json (a reproduction)")
+        fail(f"{folder} holds no results.sqlite (a sweep folder) nor claims.json (a reproduction)")
     try:
         g: Literal["paper", "fit"] | float = (
             "fit" if gamma == "fit" else "paper" if gamma == "paper" else float(gamma)
         )
     except ValueError:
-        _fail(f"--gamma must be paper, fit or a number; got {gamma!r}")
+        fail(f"--gamma must be paper, fit or a number; got {gamma!r}")
     options = ReportOptions(
         n_boot=boot,
         tolerance=tolerance,
@@ -93,10 +87,8 @@ def report(
         fit_options=_fit_options(n_starts, max_nfev),
         laws=tuple(x.strip() for x in laws.split(",")) if laws else None,
     )
-    try:
+    with user_errors():
         path = write_report(folder, options, out=out)
-    except (ScaletimeError, ValueError, OSError) as exc:
-        _fail(str(exc))
     print(path.resolve())
 
 
@@ -118,7 +110,7 @@ def reproduce(
     from scaletime.report.reproduce import reproduce_paper
 
     if device is not None and device not in ("auto", "cpu", "cuda"):
-        _fail(f"--device must be auto, cpu or cuda, got {device!r}")
+        fail(f"--device must be auto, cpu or cuda, got {device!r}")
 
     def said(outcome) -> None:
         console.print(
@@ -128,7 +120,7 @@ def reproduce(
             f"{outcome.train_seconds:.0f} s training, {outcome.report_seconds:.0f} s report"
         )
 
-    try:
+    with user_errors(interrupted="re-run the same command to resume."):
         rep = reproduce_paper(
             out,
             scale.value,
@@ -138,11 +130,6 @@ def reproduce(
             show_progress=progress,
             on_experiment=said,
         )
-    except ScaletimeError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]: re-run the same command to resume.")
-        raise typer.Exit(130) from None
     table = Table(title=f"claims ({scale.value} scale, {rep.wall_seconds:.0f} s)")
     frame = claims_table(rep.claims)
     for column in ("#", "claim", "measured (95% CI)", "verdict"):

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scaletime.cli.common import check_output, fail
+from scaletime.cli.common import check_output, user_errors
 from scaletime.errors import ScaletimeError
 
 console = Console(stderr=True)
@@ -26,9 +26,6 @@ def config_path(name: str) -> Path:
     """Path of a spec shipped in ``scaletime/configs`` (also ``configs/`` at the repo root)."""
     ref = resources.files("scaletime") / "configs" / f"{name}.toml"
     return Path(str(ref))
-
-
-_fail = fail
 
 
 def run(
@@ -62,7 +59,7 @@ def run(
     from scaletime.sweep.executor import Executor, LocalExecutor, run_sweep
     from scaletime.sweep.spec import load_spec
 
-    try:
+    with user_errors(interrupted="re-run the same command to resume."):
         spec = load_spec(spec_file)
         if device is not None and device not in ("auto", "cpu", "cuda"):
             raise ScaletimeError(f"--device must be auto, cpu or cuda, got {device!r}")
@@ -80,11 +77,6 @@ def run(
         outcome = run_sweep(
             spec, out, executor=chosen, console=console, show_progress=progress, restart=restart
         )
-    except ScaletimeError as err:
-        _fail(err)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]: re-run the same command to resume.")
-        raise typer.Exit(130) from None
     console.print(
         f"done: {outcome.trained} runs trained, {outcome.skipped} skipped (already finished), "
         f"{outcome.diverged} diverged, {outcome.wall_time:.1f} s. Results: {out / 'results.sqlite'}"
@@ -95,13 +87,10 @@ def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
     """Show a sweep's progress: runs done, diverged and pending."""
     from scaletime.sweep.store import ResultStore, lock_holder
 
-    try:
-        with ResultStore(folder) as store:
-            spec = store.spec()
-            p = store.progress()
-            rows = store.runs_by_width()
-    except ScaletimeError as err:
-        _fail(err)
+    with user_errors(), ResultStore(folder) as store:
+        spec = store.spec()
+        p = store.progress()
+        rows = store.runs_by_width()
     holder = lock_holder(folder)
     table = Table(title=escape(f"sweep {spec.name if spec else '?'} ({folder})"))
     for col in ("runs", "done", "diverged", "pending", "measurements"):
@@ -135,10 +124,8 @@ def export(
     check_output(output, "--output")
     from scaletime.sweep.export import export_table
 
-    try:
+    with user_errors():
         df = export_table(folder, output, fmt.value if fmt else None)
-    except ScaletimeError as err:
-        _fail(err)
     console.print(f"wrote {len(df)} rows × {df.shape[1]} columns to {output}")
 
 
@@ -151,12 +138,10 @@ def demo(
     from scaletime.sweep.executor import LocalExecutor, run_sweep
     from scaletime.sweep.spec import load_spec
 
-    try:
+    with user_errors():
         spec = load_spec(config_path("demo"))
         fetch(spec.data.dataset)
         outcome = run_sweep(spec, out, executor=LocalExecutor(device), console=console)
-    except ScaletimeError as err:
-        _fail(err)
     console.print(f"sweep finished in {outcome.wall_time:.1f} s → {out / 'results.sqlite'}")
     from scaletime.report import write_report
     from scaletime.sweep.export import export_table

@@ -260,7 +260,7 @@ def build_spec(experiment: Experiment, scale: str) -> SweepSpec | None:
     spec = parse_spec(data, source=f"{experiment.config} at scale {scale}")
     if experiment.planned_from is None:
         return spec
-    from scaletime.forecast.design import plan_sweep
+    from scaletime.forecasting.design import plan_sweep
 
     planned = plan_sweep(spec, max(spec.model.widths), gamma=PLANNED_GAMMA).spec
     return planned.model_copy(update={"name": data["name"]})

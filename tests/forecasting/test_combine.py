@@ -1,11 +1,11 @@
-"""The combination and conformal functions (scaletime.forecast.combine), on arrays."""
+"""The combination and conformal functions (scaletime.forecasting.combine), on arrays."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from scaletime.forecast import combine as cb
+from scaletime.forecasting import combine as cb
 
 
 def test_point_weights_favour_nearby_ratios_and_later_origins() -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import subset
-from scaletime.forecast.candidates import Candidate
+from scaletime.forecasting.candidates import Candidate
 from scaletime.table import CurveTable
 
 #: Fractions of the distinct fitted values at which backtests cut: along time (6 values or

@@ -9,9 +9,9 @@ import pytest
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import holdout_split, rmsle
 from scaletime.fitting.synthetic import synthetic_sweep
-from scaletime.forecast import ScalingForecaster, compare_budget, forecast, size_for_width
-from scaletime.forecast.backtest import origin_cuts
-from scaletime.forecast.candidates import fit_scale_time
+from scaletime.forecasting import ScalingForecaster, compare_budget, forecast, size_for_width
+from scaletime.forecasting.backtest import origin_cuts
+from scaletime.forecasting.candidates import fit_scale_time
 from scaletime.table import load_fit_table
 
 from .conftest import FAST

@@ -18,9 +18,9 @@ from scaletime.fitting.errors import FitConvergenceWarning, FittingError
 from scaletime.fitting.estimator import ScalingLawRegressor
 from scaletime.fitting.evaluate import BASELINES, HOLDOUT_AXES, positive_mask
 from scaletime.fitting.laws import LAWS, get_law
-from scaletime.forecast import combine as cb
-from scaletime.forecast.backtest import FALLBACK, Backtest, origin_cuts, run_backtests
-from scaletime.forecast.candidates import SCALE_TIME, Candidate, Predictor, default_candidates
+from scaletime.forecasting import combine as cb
+from scaletime.forecasting.backtest import FALLBACK, Backtest, origin_cuts, run_backtests
+from scaletime.forecasting.candidates import SCALE_TIME, Candidate, Predictor, default_candidates
 from scaletime.table import CurveTable
 
 #: Fit options of the backtest fits: fewer starts than a final fit (there are many of them).

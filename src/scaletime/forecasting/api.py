@@ -16,7 +16,7 @@ import pandas as pd
 
 from scaletime.fitting.errors import FittingError
 from scaletime.fitting.evaluate import HOLDOUT_AXES
-from scaletime.forecast.model import ScalingForecaster
+from scaletime.forecasting.model import ScalingForecaster
 from scaletime.stats import to_jsonable
 from scaletime.table import CurveTable, load_fit_table, single_setting
 

@@ -8,14 +8,14 @@ comparison of growing the model, training longer and getting more data (docs/for
 
 from __future__ import annotations
 
-from scaletime.forecast.api import (
+from scaletime.forecasting.api import (
     BudgetComparison,
     ForecastResult,
     compare_budget,
     forecast,
     size_for_width,
 )
-from scaletime.forecast.model import ScalingForecaster
+from scaletime.forecasting.model import ScalingForecaster
 
 __all__ = [
     "BudgetComparison",
