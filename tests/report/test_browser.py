@@ -131,3 +131,66 @@ def test_report_renders_in_chromium(chromium: str, smoke, tmp_path: Path, which:
     if n_images:
         saturation = rgb.max(axis=2) - rgb.min(axis=2)
         assert (saturation > 0.3).mean() > 0.005
+
+
+FIRST_SCREEN = """<script>
+window.addEventListener('load', function () {
+  var card = document.getElementById('findings');
+  var box = card ? card.getBoundingClientRect() : null;
+  document.body.setAttribute('data-card', JSON.stringify(box ? {
+    top: box.top, bottom: box.bottom, width: box.width,
+    lines: card.querySelectorAll('li').length,
+    links: card.querySelectorAll('li a[href^="#"]').length,
+    targets: Array.prototype.slice.call(card.querySelectorAll('li a[href^="#"]')).map(
+      function (a) { return !!document.getElementById(a.getAttribute('href').slice(1)); }),
+    viewport: [window.innerWidth, window.innerHeight]} : null));
+});
+</script>"""
+
+
+def test_the_first_screen_shows_the_findings_card(chromium: str, smoke, tmp_path: Path) -> None:
+    """Issue 17: at 1400×900 the report opens with its findings, each linked to its evidence."""
+    page = smoke.out / "mnist-label-noise" / "report.html"
+    probed = tmp_path / "card.html"
+    probed.write_text(
+        page.read_text(encoding="utf-8").replace("</head>", FIRST_SCREEN + "</head>", 1),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [
+            chromium,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-card'}",
+            "--window-size=1400,900",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r'data-card="([^"]*)"', done.stdout)
+    assert match, done.stderr[-1000:]
+    card = json.loads(html.unescape(match.group(1)))
+    assert card is not None, "no findings card"
+    assert card["lines"] >= 1 and card["links"] == card["lines"] and all(card["targets"])
+    assert 0 <= card["top"] < 300 and card["bottom"] <= 900  # whole card on the first screen
+    shot = tmp_path / "first-screen.png"
+    subprocess.run(
+        [
+            chromium,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-shot1'}",
+            f"--screenshot={shot}",
+            "--window-size=1400,900",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    rgb = mpimg.imread(shot)[..., :3]
+    card_fill = np.all(np.abs(rgb - np.array([0xF6, 0xF8, 0xFA]) / 255) < 0.01, axis=2)
+    assert card_fill.mean() > 0.02  # the card's background is on the screenshot

@@ -17,6 +17,7 @@ and returns the numbers as a :class:`TableAnalysis`. The report
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -224,21 +225,29 @@ def finished_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[table["status"].isin(["done", "diverged"])]
 
 
-def analyse_table(table: pd.DataFrame, options: PipelineOptions | None = None) -> TableAnalysis:
-    """Run every analysis the report shows on a sweep's tidy table (its finished runs)."""
+def analyse_table(
+    table: pd.DataFrame,
+    options: PipelineOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TableAnalysis:
+    """Run every analysis the report shows on a sweep's tidy table (its finished runs);
+    ``progress`` is told each step (and each law fit) before it starts."""
     options = options or PipelineOptions()
+    say = progress or (lambda _: None)
     seconds: dict[str, float] = {}
     finished = finished_rows(table)
     if finished.empty:
         raise ValueError("no finished run to analyse")
 
     t0 = time.perf_counter()
+    say("scale-time analysis: t_min, exponents, predictions")
     result = analyze(
         finished, gamma=options.gamma, tolerance=options.tolerance, n_boot=options.n_boot
     )
     seconds["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    say("phenomena: noise sensitivity, data needed, double descent")
     resolved = resolve(finished, ColumnMapping())
     frame, columns = resolved.frame, resolved.setting_columns
     n_boot, confidence = min(options.n_boot, 500), options.confidence
@@ -264,6 +273,7 @@ def analyse_table(table: pd.DataFrame, options: PipelineOptions | None = None) -
         fraction=options.holdout_fraction,
         n_boot=min(options.n_boot, 500),
         confidence=options.confidence,
+        progress=progress,
     )
     seconds["laws"] = time.perf_counter() - t0
     return TableAnalysis(

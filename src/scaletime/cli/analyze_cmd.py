@@ -238,6 +238,7 @@ def _summary_table(result: AnalysisResult) -> Table:
 def analyze(
     sources: list[Path] = typer.Argument(
         ...,
+        metavar="SOURCES",
         help="Sweep folders (with results.sqlite) or tidy tables (.csv / .parquet); several are "
         "analysed together, told apart by a 'source' setting column.",
     ),

@@ -31,10 +31,10 @@ __all__ = [
     "split_list",
 ]
 
-_SIZE = "Model-size column [n_params]."
-_TIME = "Training-time column [lr_time if present, else epoch]."
-_DATA = "Data-size column [data_size if present]."
-_NOISE = "Label-noise column [label_noise if present]."
+_SIZE = "Model-size column [default: n_params]."
+_TIME = "Training-time column [default: lr_time if present, else epoch]."
+_DATA = "Data-size column [default: data_size if present]."
+_NOISE = "Label-noise column [default: label_noise if present]."
 
 # fit and evaluate: --size, --time, --data, --noise name columns
 SizeColumn = Annotated[str | None, typer.Option("--size", help=_SIZE)]
@@ -48,10 +48,14 @@ DataColumnNamed = Annotated[str | None, typer.Option("--data-column", help=_DATA
 NoiseColumnNamed = Annotated[str | None, typer.Option("--noise-column", help=_NOISE)]
 
 MetricColumn = Annotated[
-    str | None, typer.Option("--metric", help="Metric column, positive [test_error].")
+    str | None, typer.Option("--metric", help="Metric column, positive [default: test_error].")
 ]
-SeedColumn = Annotated[str | None, typer.Option("--seed-column", help="Seed column [seed].")]
-RunColumn = Annotated[str | None, typer.Option("--run", help="Run-identifier column [run_id].")]
+SeedColumn = Annotated[
+    str | None, typer.Option("--seed-column", help="Seed column [default: seed].")
+]
+RunColumn = Annotated[
+    str | None, typer.Option("--run", help="Run-identifier column [default: run_id].")
+]
 GroupBy = Annotated[
     str | None, typer.Option("--group-by", help="Setting / curve columns, comma-separated.")
 ]

@@ -11,7 +11,8 @@ shown, never interpreted.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -65,6 +66,22 @@ def user_errors(*, interrupted: str | None = None) -> Iterator[None]:
             raise
         err_console.print(f"[yellow]interrupted[/]: {interrupted}")
         raise typer.Exit(130) from None
+
+
+def step_printer(console: Console | None = None) -> Callable[[str], None]:
+    """A ``progress`` callback for long analyses: one line per step, with the time elapsed
+    since the first (``  0:01:05  fitting unified with size held out (1/13)``)."""
+    out = console or err_console
+    start: list[float] = []
+
+    def say(step: str) -> None:
+        now = time.perf_counter()
+        if not start:
+            start.append(now)
+        s = round(now - start[0])
+        out.print(f"  {s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}  {safe(step)}", highlight=False)
+
+    return say
 
 
 def check_output(path: Path | None, option: str) -> None:

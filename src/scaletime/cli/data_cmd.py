@@ -13,6 +13,7 @@ data_app = typer.Typer(
     name="data",
     help="Datasets: list what is registered and present, fetch into the cache.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -62,7 +63,7 @@ def list_command(
 @data_app.command("fetch")
 def fetch_command(
     names: list[str] = typer.Argument(
-        ..., help="Dataset names, e.g. mnist cifar10 (see `data list`)."
+        ..., metavar="NAMES", help="Dataset names, e.g. mnist cifar10 (see `data list`)."
     ),
     download: bool = typer.Option(
         False, "--download", help="Allow downloads from the canonical URLs (needs the internet)."

@@ -7,7 +7,7 @@ import json
 import math
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from rich.console import Console
@@ -31,6 +31,7 @@ from scaletime.cli.columns import (
 from scaletime.cli.common import check_output, safe, user_errors
 from scaletime.errors import ScaletimeError
 from scaletime.fitting.errors import FitConvergenceWarning
+from scaletime.fitting.laws import LAWS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +41,11 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 
-_LOSSES = ("huber", "mse", "mae")
-_UNITS = ("run", "seed", "point")
+Loss = Literal["huber", "mse", "mae"]
+if TYPE_CHECKING:
+    LawName = str
+else:  # the catalogue's names, listed as the choices of --law
+    LawName = Literal[tuple(LAWS)]
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -52,18 +56,20 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _check_choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
-    return value
-
-
 # ------------------------------------------------------------------------------------ fit
 
 
-def _params_table(est: ScalingLawRegressor) -> Table:
+#: The symbol of each role in the laws' equations.
+_SYMBOLS = {"size": "N", "time": "t", "data": "D", "noise": "s"}
+
+
+def _params_table(est: ScalingLawRegressor, columns: dict[str, str] | None = None) -> Table:
     conf = round(100 * est.confidence)
-    table = Table(title=f"{est.law_.name}: {est.law_.equation}")
+    used = [r for r in est.law_.roles if columns and r in columns and r in _SYMBOLS]
+    legend = ", ".join(f"{_SYMBOLS[r]} = {columns[r]}" for r in used) if columns else ""
+    table = Table(
+        title=f"{est.law_.name}: {est.law_.equation}" + (f"\n({safe(legend)})" if legend else "")
+    )
     table.add_column("parameter")
     table.add_column("value", justify="right")
     table.add_column(f"{conf}% interval", justify="right")
@@ -80,8 +86,12 @@ def _params_table(est: ScalingLawRegressor) -> Table:
 
 def fit(
     ctx: typer.Context,
-    table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
-    law: str = typer.Option(..., "--law", help="Law name (see docs/fitting.md)."),
+    table: str = typer.Argument(
+        ..., metavar="TABLE", help="Tidy table (.csv/.parquet) or sweep folder."
+    ),
+    law: LawName = typer.Option(
+        ..., "--law", metavar="LAW", help=f"Law, one of: {', '.join(LAWS)} (docs/fitting.md)."
+    ),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the fit (JSON)."),
     size: SizeColumn = None,
     time: TimeColumn = None,
@@ -93,12 +103,12 @@ def fit(
     group_by: GroupBy = None,
     where: Where = None,
     derive: Derive = None,
-    loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
+    loss: Loss = typer.Option("huber", help="Loss on log error."),
     delta: float = typer.Option(1e-3, help="Huber threshold (log units)."),
     starts: int = typer.Option(8, help="Local optimisations (multi-start)."),
     random_starts: bool = typer.Option(False, help="Random starts instead of the best of a grid."),
     bootstrap: int = typer.Option(200, help="Bootstrap resamples (0: none; 4000 as Epoch)."),
-    bootstrap_by: str = typer.Option("run", help="Bootstrap unit: run, seed or point."),
+    bootstrap_by: Literal["run", "seed", "point"] = typer.Option("run", help="Bootstrap unit."),
     confidence: float = typer.Option(0.9, help="Interval level."),
     breaks: int = typer.Option(1, help="Breaks of the bnsl law."),
     random_state: int = typer.Option(0, help="Seed of the start grid and the bootstrap."),
@@ -110,8 +120,6 @@ def fit(
     from scaletime.fitting.api import fit as fit_law
     from scaletime.table import single_setting
 
-    _check_choice(loss, _LOSSES, "--loss")
-    _check_choice(bootstrap_by, _UNITS, "--bootstrap-by")
     columns = Columns.from_command(ctx)
     with user_errors():
         fit_table = single_setting(columns.load(table))
@@ -153,14 +161,16 @@ def fit(
                 )
         est.metadata_.update(source=str(table), where=where, derive=list(derive or []))
         est.to_json(out)
-    console.print(_params_table(est))
+    console.print(_params_table(est, fit_table.roles))
     console.print(
         f"loss {est.loss_:.4g} · log R² {est.train_score_:.4f} · {est.n_points_} points "
         f"({est.n_dropped_} dropped with time ≤ 0) · bootstrap over {est.n_groups_} "
         f"{bootstrap_by}s · {est.n_at_optimum_}/{len(est.starts_)} starts at the optimum"
     )
+    unused = [r for r in ("size", "time", "data", "noise") if r not in est.law_.roles]
     for note in fit_table.notes:
-        console.print(f"note: {safe(note)}")
+        if not any(note.startswith(f"no {role} column") for role in unused):
+            console.print(f"note: {safe(note)}")
     for name, why in getattr(est, "not_identified_", {}).items():
         how = "its value is arbitrary" if name in getattr(est, "identified_", {}) else "held fixed"
         console.print(f"note: {name} not identified, {how}: {safe(why)}")
@@ -173,12 +183,12 @@ def fit(
 
 
 def predict(
-    fit_file: Path = typer.Argument(..., help="A fit written by `scaletime fit`."),
+    fit_file: Path = typer.Argument(..., metavar="FIT", help="A fit written by `scaletime fit`."),
     size: list[float] = typer.Option(None, help="Model size(s)."),
     time: list[float] = typer.Option(None, help="Training time(s)."),
     data: list[float] = typer.Option(None, help="Data size(s)."),
-    noise: list[float] = typer.Option(None, help="Label-noise rate(s) [0]."),
-    confidence: float | None = typer.Option(None, help="Interval level [the fit's]."),
+    noise: list[float] = typer.Option(None, help="Label-noise rate(s) [default: 0]."),
+    confidence: float | None = typer.Option(None, help="Interval level [default: the fit's]."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Predict with a saved fit, with the law's interval and a new run's interval."""
@@ -243,7 +253,11 @@ def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) ->
         "s",
         "note",
     ]:
-        table.add_column(safe(col), justify="left" if col in ("law", "roles", "note") else "right")
+        table.add_column(
+            safe(col),
+            justify="left" if col in ("law", "roles", "note") else "right",
+            no_wrap=col in ("law", "RMSLE"),  # never cut a law's name or its score; notes wrap
+        )
     for row in result.to_dict(orient="records"):
         ok = row["status"] == "ok"
         table.add_row(
@@ -263,8 +277,10 @@ def _results_table(result: pd.DataFrame, title: str, setting_cols: list[str]) ->
 
 def evaluate(
     ctx: typer.Context,
-    table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
-    holdout: str = typer.Option("size", help="Axis held out: size, time or data."),
+    table: str = typer.Argument(
+        ..., metavar="TABLE", help="Tidy table (.csv/.parquet) or sweep folder."
+    ),
+    holdout: Literal["size", "time", "data"] = typer.Option("size", help="Axis held out."),
     fraction: float = typer.Option(0.25, help="Share of the axis' distinct values held out."),
     cut: float | None = typer.Option(
         None, help="Hold out values above this (overrides --fraction)."
@@ -272,7 +288,9 @@ def evaluate(
     split_column: str | None = typer.Option(
         None, help="Column marking fitted rows (1/true) and held-out rows (0/false) instead."
     ),
-    laws: str | None = typer.Option(None, help="Laws to compare, comma-separated [all]."),
+    laws: str | None = typer.Option(
+        None, help=f"Laws to compare, comma-separated, of: {', '.join(LAWS)} [default: all]."
+    ),
     size: SizeColumn = None,
     time: TimeColumn = None,
     data: DataColumn = None,
@@ -283,7 +301,7 @@ def evaluate(
     group_by: GroupBy = None,
     where: Where = None,
     derive: Derive = None,
-    loss: str = typer.Option("huber", help="Loss on log error: huber, mse or mae."),
+    loss: Loss = typer.Option("huber", help="Loss on log error."),
     starts: int = typer.Option(4, help="Local optimisations per fit."),
     max_rows: int = typer.Option(
         5000, "--max-rows", help="Fit each law on at most this many rows, drawn at random (0: all)."
@@ -298,8 +316,6 @@ def evaluate(
     from scaletime.fitting.laws import LAWS
     from scaletime.table import read_table
 
-    _check_choice(holdout, ("size", "time", "data"), "--holdout")
-    _check_choice(loss, _LOSSES, "--loss")
     names = split_list(laws, "--laws") or list(LAWS)
     unknown = [n for n in names if n not in LAWS]
     if unknown:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time as _time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 from rich.console import Console
@@ -135,7 +135,9 @@ def _print_budget(comparison: Any) -> None:
 
 def forecast(
     ctx: typer.Context,
-    table: str = typer.Argument(..., help="Tidy table (.csv/.parquet) or sweep folder."),
+    table: str = typer.Argument(
+        ..., metavar="TABLE", help="Tidy table (.csv/.parquet) or sweep folder."
+    ),
     size: float | None = typer.Option(None, "--size", help="Model size asked (size units)."),
     width: float | None = typer.Option(
         None, "--width", help="Width asked (needs width and n_params columns)."
@@ -153,7 +155,9 @@ def forecast(
         None, "--forecasters", help="Forecasters, comma-separated (default: all that apply)."
     ),
     confidence: float = typer.Option(0.8, help="Interval level (0.8 = 80%)."),
-    method: str = typer.Option("auto", help="auto, select or ensemble."),
+    method: Literal["auto", "select", "ensemble"] = typer.Option(
+        "auto", help="Pick the best forecaster, or weight the top ones."
+    ),
     out: Path | None = typer.Option(None, "-o", "--out", help="Write the forecast as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of data and forecast."),
     size_column: SizeColumnNamed = None,
@@ -176,10 +180,6 @@ def forecast(
     from scaletime.forecasting.api import base_point, budget_factor
     from scaletime.table import read_table
 
-    if method not in ("auto", "select", "ensemble"):
-        raise typer.BadParameter(
-            f"{method!r} is not one of auto, select, ensemble", param_hint="--method"
-        )
     if size is not None and width is not None:
         raise typer.BadParameter("give --size or --width, not both", param_hint="--width")
     if factor is not None and budget is not None:

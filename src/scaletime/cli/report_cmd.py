@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scaletime.cli.common import check_output, fail, user_errors
+from scaletime.cli.common import check_output, fail, step_printer, user_errors
 
 console = Console(stderr=True)
 
@@ -42,7 +42,9 @@ def _fit_options(n_starts: int | None, max_nfev: int | None) -> dict[str, int]:
 
 def report(
     folder: Path = typer.Argument(
-        ..., help="A sweep folder (holding results.sqlite), or a reproduction folder."
+        ...,
+        metavar="FOLDER",
+        help="A sweep folder (holding results.sqlite), or a reproduction folder.",
     ),
     out: Path = typer.Option(
         None, "--out", "-o", help="Where to write (default FOLDER/report.html)."
@@ -88,18 +90,20 @@ def report(
         laws=tuple(x.strip() for x in laws.split(",")) if laws else None,
     )
     with user_errors():
-        path = write_report(folder, options, out=out)
+        path = write_report(folder, options, out=out, progress=step_printer(console))
     print(path.resolve())
 
 
 def reproduce(
-    suite: Suite = typer.Argument(..., help="The experiment suite: paper."),
+    suite: Suite = typer.Argument(..., metavar="SUITE", help="The experiment suite: paper."),
     scale: Scale = typer.Option(
         Scale.smoke, help="smoke (CI, minutes), cpu (≤ 2 h on 2 cores) or full (GPU)."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumed if it exists)."),
     only: str = typer.Option(None, help="Comma-separated experiment names (default: all)."),
-    device: str = typer.Option(None, help="auto, cpu or cuda (default: each spec's)."),
+    device: Literal["auto", "cpu", "cuda"] | None = typer.Option(
+        None, help="Device [default: each spec's]."
+    ),
     progress: bool = typer.Option(False, help="Show each sweep's progress bar."),
 ) -> None:
     """Run the paper's experiments at a scale, analyse them, and judge every claim.
@@ -108,9 +112,6 @@ def reproduce(
     """
     from scaletime.report.claims import claims_table
     from scaletime.report.reproduce import reproduce_paper
-
-    if device is not None and device not in ("auto", "cpu", "cuda"):
-        fail(f"--device must be auto, cpu or cuda, got {device!r}")
 
     def said(outcome) -> None:
         console.print(

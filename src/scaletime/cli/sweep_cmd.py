@@ -5,15 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scaletime.cli.common import check_output, user_errors
+from scaletime.cli.common import check_output, step_printer, user_errors
 from scaletime.errors import ScaletimeError
 
+Device = Literal["auto", "cpu", "cuda"]
 console = Console(stderr=True)
 
 
@@ -29,16 +31,18 @@ def config_path(name: str) -> Path:
 
 
 def run(
-    spec_file: Path = typer.Argument(..., help="Sweep spec (TOML); see docs/user-guide.md."),
+    spec_file: Path = typer.Argument(
+        ..., metavar="SPEC", help="Sweep spec (TOML); see docs/user-guide.md."
+    ),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Sweep folder (created; resumed if it exists)."
     ),
-    device: str = typer.Option(None, help="Override the spec's device: auto, cpu or cuda."),
+    device: Device | None = typer.Option(None, help="Override the spec's device."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
-    executor: str = typer.Option(
+    executor: Literal["local", "ray"] = typer.Option(
         "local",
         "--executor",
-        help="local (train here, the default) or ray (one Ray task per work unit; "
+        help="local (train here) or ray (one Ray task per work unit; "
         "pip install 'scaletime\\[ray]'; see docs/distributed.md).",
     ),
     restart: bool = typer.Option(
@@ -61,10 +65,6 @@ def run(
 
     with user_errors(interrupted="re-run the same command to resume."):
         spec = load_spec(spec_file)
-        if device is not None and device not in ("auto", "cpu", "cuda"):
-            raise ScaletimeError(f"--device must be auto, cpu or cuda, got {device!r}")
-        if executor not in ("local", "ray"):
-            raise ScaletimeError(f"--executor must be local or ray, got {executor!r}")
         if address is not None and executor != "ray":
             raise ScaletimeError("--address is the Ray cluster's: use it with --executor ray")
         chosen: Executor
@@ -114,7 +114,7 @@ def status(folder: Path = typer.Argument(..., help="Sweep folder.")) -> None:
 
 
 def export(
-    folder: Path = typer.Argument(..., help="Sweep folder."),
+    folder: Path = typer.Argument(..., metavar="FOLDER", help="Sweep folder."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
     fmt: ExportFormat = typer.Option(
         None, "--format", "-f", help="csv or parquet (default: from suffix)."
@@ -131,7 +131,7 @@ def export(
 
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for the demo sweep."),
-    device: str = typer.Option(None, help="auto, cpu or cuda."),
+    device: Device | None = typer.Option(None, help="Override the spec's device."),
 ) -> None:
     """Fetch MNIST, run the default sweep (configs/demo.toml), analyse it and write the report."""
     from scaletime.data import fetch
@@ -149,9 +149,23 @@ def demo(
     table = out / "results.csv"
     export_table(out, table)
     console.print("analysing the sweep and writing the report ...")
-    report = write_report(out)
+    report = write_report(out, progress=step_printer(console))
     console.print(f"tidy table: {table}")
     print(f"Report: {report.resolve()}")
+    print_findings(out)
+
+
+def print_findings(folder: Path) -> None:
+    """The findings block: each claim of the paper the sweep tests, its verdict and number."""
+    from scaletime.report.claims import findings
+    from scaletime.report.sweep import read_summary
+
+    summary = read_summary(folder)
+    if summary is None:
+        return
+    lines = [f.line() for f in findings(summary, folder.name)]
+    print("\nFindings (verdict rules: docs/report.md; evidence: the report's sections)")
+    print("\n".join(lines) if lines else "  no claim of the paper could be tested on this sweep")
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
 
 def theory_command(
     curve: str = typer.Argument(
-        ..., help=f"One of: {', '.join(CURVE_NAMES)}, or 'all'.", show_default=False
+        ...,
+        metavar="CURVE",
+        help=f"One of: {', '.join(CURVE_NAMES)}, or 'all'.",
+        show_default=False,
     ),
     out: Path = typer.Option(Path("theory-curves"), "--out", help="Folder for the CSV and PNG."),
     source: list[str] = typer.Option(

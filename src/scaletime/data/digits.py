@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scaletime.errors import DatasetNotAvailable
+
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
 DIGITS_N_TEST = 500
 DIGITS_SPLIT_SEED = 0
@@ -15,7 +17,13 @@ DIGITS_SPLIT_SEED = 0
 
 def load_digits_arrays() -> dict[str, np.ndarray]:
     """The digits as train/test arrays (see the module docstring)."""
-    from sklearn.datasets import load_digits
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DatasetNotAvailable(
+            "the digits come with scikit-learn, which is not installed: "
+            "pip install 'scaletime[datasets]' (or scikit-learn)"
+        ) from None
 
     bunch = load_digits()
     images = np.rint(np.asarray(bunch.images, dtype=np.float64) * (255.0 / 16.0)).astype(np.uint8)

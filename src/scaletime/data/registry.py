@@ -57,6 +57,13 @@ def _no_options(name: str) -> Callable[..., dict[str, int]]:
     return check
 
 
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _idx_present(folder: Path) -> bool:
     return folder.is_dir() and all(
         find_first(folder / n for n in (stem, stem + ".gz")) is not None
@@ -164,8 +171,8 @@ _REGISTRY: dict[str, _Entry] = {
             test_shape=(1000, 40),
             num_classes=10,
             source="PyPI mnist1d (generated)",
-            how_to_obtain="always available (generated; `pip install mnist1d`)",
-            probe=lambda root: True,
+            how_to_obtain="generated locally by the mnist1d package: pip install 'scaletime[datasets]'",
+            probe=lambda root: _installed("mnist1d"),
             local=lambda root, opts: mnist_1d.generate_mnist1d(**opts),
             options=mnist_1d.mnist1d_options,
         ),
@@ -176,8 +183,8 @@ _REGISTRY: dict[str, _Entry] = {
             test_shape=(500, 1, 8, 8),
             num_classes=10,
             source="scikit-learn (bundled)",
-            how_to_obtain="always available (bundled with scikit-learn)",
-            probe=lambda root: True,
+            how_to_obtain="bundled with scikit-learn: pip install 'scaletime[datasets]'",
+            probe=lambda root: _installed("sklearn"),
             local=lambda root, _: digits.load_digits_arrays(),
         ),
         _Entry(

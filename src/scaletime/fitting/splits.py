@@ -10,7 +10,7 @@ print the same numbers for the same split; its predictions draw the figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -153,10 +153,12 @@ def evaluate_laws_for_report(
     fraction: float = 0.25,
     n_boot: int = 500,
     confidence: float = 0.95,
+    progress: Callable[[str], None] | None = None,
 ) -> list[LawEvaluation]:
     """Score every law on each held-out ``axes`` split; fit the unified law and the best
     multi-variable alternative for the figures. Splits that cannot be made are skipped with a
-    note in the first evaluation (or an evaluation with an empty score table)."""
+    note in the first evaluation (or an evaluation with an empty score table). ``progress`` is
+    told each fit before it starts."""
     names = list(laws) if laws is not None else list(LAWS)
     fit_options = dict(fit_options or {})
     out: list[LawEvaluation] = []
@@ -174,7 +176,9 @@ def evaluate_laws_for_report(
             test_part = test_settings.get(tuple(sorted(setting.items())))
             if test_part is None:
                 continue
-            for name in names:
+            for k, name in enumerate(names):
+                if progress is not None:
+                    progress(f"fitting {name} with {axis} held out ({k + 1}/{len(names)})")
                 score, fit = fit_on_split(name, train_part, test_part, axis, fit_options)
                 if fit is not None and len(settings) == 1:
                     fitted[name] = fit

@@ -21,7 +21,16 @@ from typing import Any, cast
 
 import pandas as pd
 
-__all__ = ["CLAIMS", "RULES", "Claim", "ClaimItem", "claims_markdown", "evaluate_claims"]
+__all__ = [
+    "CLAIMS",
+    "RULES",
+    "Claim",
+    "ClaimItem",
+    "Finding",
+    "claims_markdown",
+    "evaluate_claims",
+    "findings",
+]
 
 HOLDS, PARTLY, FAILS, NOT_TESTED = "holds", "partly", "fails", "not tested"
 
@@ -337,8 +346,15 @@ def _unified_items(name: str, summary: dict[str, Any]) -> list[ClaimItem]:
             verdict = PARTLY
         else:
             verdict = FAILS
+        scored = sorted(
+            (_f(r.get("rmsle")), r.get("law"))
+            for r in e.get("scores", [])
+            if r.get("status") == "ok" and math.isfinite(_f(r.get("rmsle")))
+        )
+        rank = next((k + 1 for k, (_, law) in enumerate(scored) if law == "unified"), None)
         note = (
             f"unified RMSLE {value_text(unified, ci)} vs {best} {_fmt(e.get('best_other_rmsle'))}"
+            + (f"; unified ranks {rank} of {len(scored)} laws" if rank else "")
         )
         # interval: the unified RMSLE's (held-out runs resampled) over the other law's score
         other = _f(e.get("best_other_rmsle"))
@@ -547,3 +563,50 @@ def claims_html(claims: Sequence[Claim]) -> str:
             )
         rows.append("</table></div>")
     return "\n".join(rows)
+
+
+#: How each claim's number reads in a findings line (claim key → the number's name).
+_MEASURED = {
+    "tmin": "γ_p = {} (paper: 1)",
+    "predict": "median prediction error {}× the seed floor",
+    "unified": "unified / best other law, held-out RMSLE = {}",
+    "data": "concordance {} (0.5: no relation)",
+    "noise": "sensitivity slope {} per decade of N",
+    "larger": "largest error increase with size {}",
+    "cause": "rise after the minimum {}",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of a sweep's findings: a claim, its verdict, the number behind it, and where the
+    evidence is drawn (``key`` names the claim; the report links it to its section)."""
+
+    key: str
+    claim: str
+    verdict: str
+    measured: str
+    note: str
+
+    def line(self) -> str:
+        return f"{self.verdict:>10}  {self.claim}: {self.measured}" + (
+            f" ({self.note})" if self.note else ""
+        )
+
+
+def findings(summary: dict[str, Any], name: str = "sweep") -> list[Finding]:
+    """The paper's claims judged on one sweep's summary, one :class:`Finding` per claim that
+    the sweep tests (its first item, controls last); the claims it cannot test are left out."""
+    out = []
+    for claim in evaluate_claims({name: summary}):
+        tested = [i for i in claim.items if i.verdict != NOT_TESTED]
+        if not tested:
+            continue
+        item = tested[0]
+        measured = _MEASURED[claim.key].format(item.text())
+        if item.where:
+            measured += f" [{item.where}]"
+        more = len(tested) - 1
+        note = item.note + (f"; {more} more item(s) in the report" if more > 0 else "")
+        out.append(Finding(claim.key, claim.claim, claim.verdict, measured, note.strip("; ")))
+    return out

@@ -31,6 +31,9 @@ nav a { margin-right: .8rem; font-size: .85rem; }
 .scroll { overflow-x: auto; } code { font-size: .85rem; }
 table.text td, table.text th { text-align: left; vertical-align: top; }
 h3 { font-size: 1rem; margin-top: 1.4rem; }
+#findings { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .2rem 1rem; }
+#findings h2 { border: 0; margin-top: .6rem; } ul.findings { padding-left: 1.1rem; }
+ul.findings li { margin: .35rem 0; } .verdict-not-tested { color: #666; font-weight: 600; }
 """
 
 

@@ -9,9 +9,11 @@ lists its sections.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from scaletime.analysis.pipeline import (
     runs_per_width,
 )
 from scaletime.report import figures as F
+from scaletime.report.claims import findings
 from scaletime.report.context import SweepContext, fmt_list, fmt_num
 from scaletime.report.html import Figure, Section, render
 from scaletime.stats import to_jsonable
@@ -83,7 +86,11 @@ class SweepReport(TableAnalysis):
         return to_jsonable({**head, **super().summary()})
 
 
-def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> SweepReport:
+def analyse_sweep(
+    folder: str | Path,
+    options: ReportOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SweepReport:
     """Run every analysis the report shows on the sweep in ``folder``
     (:func:`scaletime.analysis.pipeline.analyse_table` on its tidy table)."""
     folder = Path(folder)
@@ -99,7 +106,7 @@ def analyse_sweep(folder: str | Path, options: ReportOptions | None = None) -> S
     if finished_rows(table).empty:
         raise ValueError(f"{folder}: no finished run to report on")
     load_seconds = time.perf_counter() - t0
-    measured = analyse_table(table, options)
+    measured = analyse_table(table, options, progress)
     fields = {f.name: getattr(measured, f.name) for f in dataclasses.fields(TableAnalysis)}
     fields["seconds"] = {"load": load_seconds, **measured.seconds}
     fields["options"] = options
@@ -588,8 +595,43 @@ def _notes_section(r: SweepReport) -> Section:
     return Section("Notes", text=" · ".join(notes))
 
 
+#: The section that draws each claim's evidence (claims.CLAIMS keys → section titles).
+_EVIDENCE = {
+    "tmin": "t_min against scale (Figure 1)",
+    "predict": "Predicting large ↔ small",
+    "unified": "Scaling laws: fits and held-out scores",
+    "data": "Data needed against model size",
+    "noise": "Label-noise sensitivity",
+    "larger": "Double descent in time, scale and data",
+    "cause": "Double descent in time, scale and data",
+}
+
+
+def _findings_section(r: SweepReport, sections: list[Section]) -> Section:
+    """The findings card: each claim this sweep tests, its verdict and number, linked to the
+    section that shows the evidence (verdict rules: docs/report.md)."""
+    anchors = {s.title: s.anchor for s in sections}
+    items = []
+    for f in findings(r.summary(), r.spec.name):
+        anchor = anchors.get(_EVIDENCE.get(f.key, ""))
+        claim = html.escape(f.claim)
+        link = f'<a href="#{anchor}">{claim}</a>' if anchor else claim
+        note = f" <span class='meta'>({html.escape(f.note)})</span>" if f.note else ""
+        items.append(
+            f"<li><span class='verdict-{f.verdict.replace(' ', '-')}'>"
+            f"{html.escape(f.verdict)}</span> {link}: {html.escape(f.measured)}{note}</li>"
+        )
+    body = (
+        f"<ul class='findings'>{''.join(items)}</ul>"
+        if items
+        else "<p>No claim of the paper could be tested on this sweep.</p>"
+    )
+    return Section("Findings", html=body)
+
+
 def build_sections(r: SweepReport) -> list[Section]:
-    """The report's sections in reading order (sections without data are left out)."""
+    """The report's sections in reading order, the findings first (sections without data are
+    left out)."""
     sections = [
         _spec_section(r),
         _curves_section(r),
@@ -602,7 +644,8 @@ def build_sections(r: SweepReport) -> list[Section]:
         _data_section(r),
         _notes_section(r),
     ]
-    return [s for s in sections if s is not None]
+    shown = [s for s in sections if s is not None]
+    return [_findings_section(r, shown), *shown]
 
 
 def write_report(
@@ -611,15 +654,17 @@ def write_report(
     *,
     out: str | Path | None = None,
     extra_sections: list[Section] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Analyse the sweep in ``folder`` and write ``report.html`` (and ``summary.json``) there.
 
-    Returns the path of the report (``out`` if given).
+    Returns the path of the report (``out`` if given). ``progress`` is told each analysis step
+    and each law fit before it starts.
     """
     folder = Path(folder)
     if not (folder / DB_NAME).is_file():
         raise FileNotFoundError(f"{folder} is not a sweep folder (no {DB_NAME})")
-    report = analyse_sweep(folder, options)
+    report = analyse_sweep(folder, options, progress)
     sections = [*(extra_sections or []), *build_sections(report)]
     html = render(f"Sweep report: {report.spec.name}", str(folder), sections)
     path = Path(out) if out is not None else folder / REPORT_NAME

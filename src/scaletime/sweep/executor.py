@@ -9,11 +9,13 @@ the driver, which commits it in one transaction. A unit is a pure function of (s
 from __future__ import annotations
 
 import functools
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -77,7 +79,8 @@ def execute_unit(
 
 @dataclass
 class LocalExecutor:
-    """Trains units one after another in this process (the engine uses every core)."""
+    """Trains units one after another in this process, on the cores other processes leave free
+    (:mod:`scaletime.engine.threads`)."""
 
     device: str | None = None
 
@@ -86,6 +89,7 @@ class LocalExecutor:
             return
         ds = load_sweep_dataset(spec)
         for unit in units:
+            _use_free_cores(train_config(spec, self.device, unit.runs[0].width).device)
             execute_unit(
                 spec,
                 unit,
@@ -93,6 +97,20 @@ class LocalExecutor:
                 device=self.device,
                 on_checkpoint=functools.partial(sink, unit),
             )
+
+
+def _use_free_cores(device: str) -> None:
+    """On the CPU, train on the cores other processes leave free (engine/threads.py)."""
+    from scaletime.engine.memory import resolve_device
+    from scaletime.engine.threads import choose_threads
+
+    if resolve_device(device).type != "cpu":
+        return
+    threads = choose_threads()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def parameter_counts(spec: SweepSpec, runs: Sequence[Run], ds: Dataset) -> dict[str, int]:
@@ -170,14 +188,14 @@ def _run_locked(
         units = plan_units(spec, todo)
         console.print(
             f"sweep [bold]{escape(spec.name)}[/] → {escape(str(out))}: {len(runs)} runs, "
-            f"{len(runs) - len(todo)} already finished, {len(todo)} to train in {len(units)} units"
+            f"{len(runs) - len(todo)} already finished, {len(todo)} to train in {len(units)} work "
+            "units (a unit: runs trained together as one ensemble)"
         )
         last_epoch = {u.key: unit_epochs(spec, u) for u in units}
         seen_epoch: dict[str, float] = {}
         diverged = 0
 
-        with _progress(console, show_progress) as progress:
-            task = progress.add_task("training", total=sum(last_epoch.values()))
+        with _progress(console, show_progress, sum(last_epoch.values())) as progress:
 
             def sink(unit: WorkUnit, rows: list[Measurement]) -> None:
                 nonlocal diverged
@@ -188,7 +206,7 @@ def _run_locked(
                 final = [m.key for m in rows if not m.diverged and m.epoch >= last_epoch[unit.key]]
                 store.write_checkpoint(rows, finished=final)
                 diverged += sum(m.diverged for m in rows)
-                progress.advance(task, max(0.0, epoch - seen_epoch[unit.key]))
+                progress.advance(max(0.0, epoch - seen_epoch[unit.key]))
                 seen_epoch[unit.key] = epoch
 
             executor.run(spec, units, sink)
@@ -201,15 +219,81 @@ def _run_locked(
     )
 
 
-def _progress(console: Console, enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not enabled,
-        transient=False,
-    )
+class _PlainProgress:
+    """Progress for a log file or a pipe (no terminal): one line every ``fraction`` of the total
+    or every ``seconds``, whichever comes first, with elapsed time, rate and time left."""
+
+    def __init__(
+        self, console: Console, total: float, *, fraction: float = 0.1, seconds: float = 60.0
+    ) -> None:
+        self.console, self.total = console, max(float(total), 1e-12)
+        self.fraction, self.seconds = fraction, seconds
+        self.done = 0.0
+        self.t0 = self.t_last = time.perf_counter()
+        self.step = 1  # the next line is due at step × fraction
+
+    def advance(self, amount: float) -> None:
+        self.done += amount
+        now = time.perf_counter()
+        share = self.done / self.total
+        due = share >= self.step * self.fraction - 1e-9
+        if due or now - self.t_last >= self.seconds:
+            while self.step * self.fraction - 1e-9 <= share:
+                self.step += 1
+            self.t_last = now
+            elapsed = now - self.t0
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            left = (self.total - self.done) / rate if rate > 0 else float("nan")
+            self.console.print(
+                f"training {min(share, 1.0):4.0%}: {self.done:.4g}/{self.total:.4g} epochs · "
+                f"{_clock(elapsed)} elapsed · {rate:.3g} epochs/s · {_clock(left)} left",
+                highlight=False,
+            )
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` (``-:--:--`` when unknown)."""
+    if not math.isfinite(seconds):
+        return "-:--:--"
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+class _BarProgress:
+    """The rich bar on a terminal: done, elapsed and time left, each labelled."""
+
+    def __init__(self, console: Console, total: float) -> None:
+        self.bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("elapsed ·"),
+            TimeRemainingColumn(),
+            TextColumn("left"),
+            console=console,
+            transient=False,
+        )
+        self.task = self.bar.add_task("training", total=total)
+
+    def advance(self, amount: float) -> None:
+        self.bar.advance(self.task, amount)
+
+
+@contextmanager
+def _progress(console: Console, enabled: bool, total: float) -> Iterator[Any]:
+    """The rich bar on a terminal, plain lines elsewhere, nothing when disabled; measured in
+    epochs summed over the work units."""
+    if not enabled:
+        yield _NoProgress()
+    elif console.is_terminal:
+        shown = _BarProgress(console, total)
+        with shown.bar:
+            yield shown
+    else:
+        yield _PlainProgress(console, total)
+
+
+class _NoProgress:
+    def advance(self, amount: float) -> None:
+        pass

@@ -33,7 +33,7 @@ class Law(ABC):
     #: Roles a table may lack (the law then holds what only they identify fixed).
     optional_roles: ClassVar[tuple[str, ...]] = ()
     #: The equation in plain text and the source it comes from (docs, tables, JSON).
-    equation: ClassVar[str] = ""
+    equation: str = ""  # a class default; a law whose form varies sets its own
     source: ClassVar[str] = ""
 
     @property

@@ -52,6 +52,8 @@ class Chinchilla(LinearLaw):
         self.tied = tied
         _check_x(x, ("data", "time"))
         self.name = "chinchilla" + ("-time" if x == "time" else "") + ("-tied" if tied else "")
+        symbol = "D" if x == "data" else "t"
+        self.equation = f"E + A / N^alpha + B / {symbol}^{'alpha' if tied else 'beta'}"
 
     @property
     def roles(self) -> tuple[str, ...]:
