@@ -72,15 +72,24 @@ def chromium() -> str:
     return found
 
 
-def _probe(chromium: str, page: Path, tmp_path: Path) -> dict:
-    probed = tmp_path / page.name
+def _probe(
+    chromium: str,
+    page: Path,
+    tmp_path: Path,
+    script: str = PROBE,
+    attribute: str = "data-probe",
+    window: str | None = None,
+) -> dict:
+    """Load a copy of ``page`` with ``script`` injected; the JSON it left in ``attribute``."""
+    probed = tmp_path / f"{attribute}-{page.name}"
     text = page.read_text(encoding="utf-8")
-    probed.write_text(text.replace("</head>", PROBE + "</head>", 1), encoding="utf-8")
+    probed.write_text(text.replace("</head>", script + "</head>", 1), encoding="utf-8")
     done = subprocess.run(
         [
             chromium,
             *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile-dom'}",
+            f"--user-data-dir={tmp_path / ('profile-' + attribute)}",
+            *([f"--window-size={window}"] if window else []),
             "--virtual-time-budget=15000",
             "--dump-dom",
             probed.as_uri(),
@@ -90,20 +99,22 @@ def _probe(chromium: str, page: Path, tmp_path: Path) -> dict:
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    match = re.search(r'data-probe="([^"]*)"', done.stdout)
+    match = re.search(attribute + r'="([^"]*)"', done.stdout)
     assert match, "the page's load event never fired: " + done.stderr[-1000:]
     return json.loads(html.unescape(match.group(1)))
 
 
-def _screenshot(chromium: str, page: Path, tmp_path: Path, height: int) -> np.ndarray:
-    shot = tmp_path / (page.parent.name + "-shot.png")
+def _screenshot(
+    chromium: str, page: Path, tmp_path: Path, height: int, width: int = 1200
+) -> np.ndarray:
+    shot = tmp_path / f"{page.parent.name}-shot-{width}x{height}.png"
     done = subprocess.run(
         [
             chromium,
             *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile-shot'}",
+            f"--user-data-dir={tmp_path / f'profile-shot-{width}'}",
             f"--screenshot={shot}",
-            f"--window-size=1200,{height}",
+            f"--window-size={width},{height}",
             page.as_uri(),
         ],
         capture_output=True,
@@ -151,46 +162,10 @@ window.addEventListener('load', function () {
 def test_the_first_screen_shows_the_findings_card(chromium: str, smoke, tmp_path: Path) -> None:
     """Issue 17: at 1400×900 the report opens with its findings, each linked to its evidence."""
     page = smoke.out / "mnist-label-noise" / "report.html"
-    probed = tmp_path / "card.html"
-    probed.write_text(
-        page.read_text(encoding="utf-8").replace("</head>", FIRST_SCREEN + "</head>", 1),
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [
-            chromium,
-            *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile-card'}",
-            "--window-size=1400,900",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            probed.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    match = re.search(r'data-card="([^"]*)"', done.stdout)
-    assert match, done.stderr[-1000:]
-    card = json.loads(html.unescape(match.group(1)))
+    card = _probe(chromium, page, tmp_path, FIRST_SCREEN, "data-card", window="1400,900")
     assert card is not None, "no findings card"
     assert card["lines"] >= 1 and card["links"] == card["lines"] and all(card["targets"])
     assert 0 <= card["top"] < 300 and card["bottom"] <= 900  # whole card on the first screen
-    shot = tmp_path / "first-screen.png"
-    subprocess.run(
-        [
-            chromium,
-            *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile-shot1'}",
-            f"--screenshot={shot}",
-            "--window-size=1400,900",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=True,
-    )
-    rgb = mpimg.imread(shot)[..., :3]
+    rgb = _screenshot(chromium, page, tmp_path, 900, width=1400)[..., :3]
     card_fill = np.all(np.abs(rgb - np.array([0xF6, 0xF8, 0xFA]) / 255) < 0.01, axis=2)
     assert card_fill.mean() > 0.02  # the card's background is on the screenshot
