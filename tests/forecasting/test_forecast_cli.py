@@ -75,7 +75,7 @@ def test_forecast_by_width_and_budget(sweep_csv) -> None:
     [
         (["--noise", "0.1"], "give --size"),
         (["--size", "1e6", "--width", "10"], "not both"),
-        (["--size", "1e6", "--method", "best"], "auto, select, ensemble"),
+        (["--size", "1e6", "--method", "best"], "is not one of 'auto', 'select', 'ensemble'"),
         (["--size", "1e6", "--forecasters", "nope"], "unknown forecaster"),
         (["--budget", "1e20"], "examples_seen"),
     ],

@@ -65,7 +65,7 @@ def test_ray_executor_without_ray_says_how_to_install_and_touches_nothing(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--executor", "dask"], "--executor must be local or ray"),
+        (["--executor", "dask"], "is not one of 'local'"),
         (["--address", "127.0.0.1:6379"], "use it with --executor ray"),
     ],
 )
