@@ -21,6 +21,8 @@ from typing import Any, cast
 
 import pandas as pd
 
+from scaletime.stats import finite_or_none
+
 __all__ = [
     "CLAIMS",
     "RULES",
@@ -193,12 +195,7 @@ class Claim:
         }
 
 
-def _num(x: Any) -> float | None:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+_num = finite_or_none  # a finite float or None
 
 
 def _f(x: Any) -> float:
